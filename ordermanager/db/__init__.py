@@ -1,0 +1,1 @@
+"""Storage: where the database is, how to connect to it, its tables and their migrations."""

@@ -1,0 +1,295 @@
+"""The tables of a store, as SQLAlchemy ORM models. Alembic migrations must produce exactly these.
+
+Indexes follow the order list (DESIGN.md section 6): every sortable column has an index whose
+trailing rowid / id gives a stable order, and every filter has an index that also serves the
+default "newest first" order, so no list query sorts a million rows.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from ordermanager.db.types import Money, UTCDateTime
+
+# Stable constraint names, so migrations can refer to them on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+LABEL_MAX_LENGTH = 50
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Cart(Base):
+    """One configured connection to an online store. Credentials live in the keyring, not here."""
+
+    __tablename__ = "carts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    base_url: Mapped[str] = mapped_column(Text, default="")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    orders: Mapped[list[Order]] = relationship(back_populates="cart")
+
+
+class StatusLabel(Base):
+    """An entry of the label list. History refers to labels by id, so a rename reads everywhere."""
+
+    __tablename__ = "status_labels"
+    __table_args__ = (CheckConstraint(f"length(name) <= {LABEL_MAX_LENGTH}", name="name_length"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(LABEL_MAX_LENGTH), unique=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("cart_id", "remote_id"),
+        Index("ix_orders_placed_at", "placed_at"),
+        Index("ix_orders_number", "number"),
+        Index("ix_orders_number_key", "number_key"),
+        Index("ix_orders_customer_sort", "customer_sort"),
+        Index("ix_orders_cart_placed", "cart_id", "placed_at"),
+        Index("ix_orders_item_count", "item_count"),
+        Index("ix_orders_total", "total"),
+        Index("ix_orders_label_placed", "status_label_id", "placed_at"),
+        Index("ix_orders_payment_placed", "payment_state", "placed_at"),
+        Index("ix_orders_shipping_placed", "shipping_state", "placed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cart_id: Mapped[int] = mapped_column(ForeignKey("carts.id", ondelete="RESTRICT"))
+    remote_id: Mapped[str] = mapped_column(String(64))
+    number: Mapped[str] = mapped_column(String(64))
+    # Natural-sort key of ``number`` ("#999" before "#1000"), written by ordermanager.orders.keys.
+    number_key: Mapped[str] = mapped_column(String(160))
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    modified_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    customer_name: Mapped[str] = mapped_column(String(200), default="")
+    # Case-folded name for sorting, so "élodie" sits beside "Elodie", not after "Zoe".
+    customer_sort: Mapped[str] = mapped_column(String(200), default="")
+    customer_email: Mapped[str] = mapped_column(String(254), default="")
+    customer_phone: Mapped[str] = mapped_column(String(50), default="")
+
+    billing_name: Mapped[str] = mapped_column(String(200), default="")
+    billing_company: Mapped[str] = mapped_column(String(200), default="")
+    billing_street1: Mapped[str] = mapped_column(Text, default="")
+    billing_street2: Mapped[str] = mapped_column(Text, default="")
+    billing_city: Mapped[str] = mapped_column(String(100), default="")
+    billing_region: Mapped[str] = mapped_column(String(100), default="")
+    billing_postcode: Mapped[str] = mapped_column(String(20), default="")
+    billing_country: Mapped[str] = mapped_column(String(2), default="")
+    billing_email: Mapped[str] = mapped_column(String(254), default="")
+    billing_phone: Mapped[str] = mapped_column(String(50), default="")
+
+    shipping_name: Mapped[str] = mapped_column(String(200), default="")
+    shipping_company: Mapped[str] = mapped_column(String(200), default="")
+    shipping_street1: Mapped[str] = mapped_column(Text, default="")
+    shipping_street2: Mapped[str] = mapped_column(Text, default="")
+    shipping_city: Mapped[str] = mapped_column(String(100), default="")
+    shipping_region: Mapped[str] = mapped_column(String(100), default="")
+    shipping_postcode: Mapped[str] = mapped_column(String(20), default="")
+    shipping_country: Mapped[str] = mapped_column(String(2), default="")
+    shipping_method: Mapped[str] = mapped_column(String(100), default="")
+
+    currency: Mapped[str] = mapped_column(String(3))
+    subtotal: Mapped[Decimal] = mapped_column(Money)
+    shipping_total: Mapped[Decimal] = mapped_column(Money)
+    tax_total: Mapped[Decimal] = mapped_column(Money)
+    discount_total: Mapped[Decimal] = mapped_column(Money)
+    total: Mapped[Decimal] = mapped_column(Money)
+
+    # Plain strings from ordermanager.orders.states, so new states need no migration.
+    payment_state: Mapped[str] = mapped_column(String(20))
+    shipping_state: Mapped[str] = mapped_column(String(20))
+    item_count: Mapped[int] = mapped_column(Integer, default=0)
+    status_label_id: Mapped[int | None] = mapped_column(
+        ForeignKey("status_labels.id", ondelete="RESTRICT")
+    )
+    ship_date: Mapped[date | None] = mapped_column(Date)
+    customer_note: Mapped[str] = mapped_column(Text, default="")
+
+    cart: Mapped[Cart] = relationship(back_populates="orders")
+    status_label: Mapped[StatusLabel | None] = relationship()
+    items: Mapped[list[LineItem]] = relationship(
+        back_populates="order", order_by="LineItem.position", cascade="all, delete-orphan"
+    )
+    payments: Mapped[list[Payment]] = relationship(
+        order_by="Payment.paid_at", cascade="all, delete-orphan"
+    )
+    shipments: Mapped[list[Shipment]] = relationship(
+        order_by="Shipment.shipped_at", cascade="all, delete-orphan"
+    )
+
+
+class LineItem(Base):
+    __tablename__ = "line_items"
+    __table_args__ = (
+        Index("ix_line_items_order_id", "order_id"),
+        Index("ix_line_items_sku", "sku"),
+        CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    remote_id: Mapped[str] = mapped_column(String(64), default="")
+    sku: Mapped[str] = mapped_column(String(100), default="")
+    name: Mapped[str] = mapped_column(Text, default="")
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[Decimal] = mapped_column(Money)
+    status_label_id: Mapped[int | None] = mapped_column(
+        ForeignKey("status_labels.id", ondelete="RESTRICT")
+    )
+
+    order: Mapped[Order] = relationship(back_populates="items")
+    status_label: Mapped[StatusLabel | None] = relationship()
+
+
+class Payment(Base):
+    """Money received for an order (``kind`` payment) or given back (``kind`` refund)."""
+
+    __tablename__ = "payments"
+    __table_args__ = (Index("ix_payments_order_id", "order_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10), default="payment")
+    method: Mapped[str] = mapped_column(String(50), default="")
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    amount: Mapped[Decimal] = mapped_column(Money)
+    paid_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Shipment(Base):
+    """One package (or set of packages) sent with one carrier; its items and tracking numbers."""
+
+    __tablename__ = "shipments"
+    __table_args__ = (Index("ix_shipments_order_id", "order_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    carrier: Mapped[str] = mapped_column(String(50), default="")
+    service: Mapped[str] = mapped_column(String(100), default="")
+    shipped_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    tracking_numbers: Mapped[list[TrackingNumber]] = relationship(
+        order_by="TrackingNumber.id", cascade="all, delete-orphan"
+    )
+    items: Mapped[list[ShipmentItem]] = relationship(cascade="all, delete-orphan")
+
+
+class TrackingNumber(Base):
+    __tablename__ = "tracking_numbers"
+    __table_args__ = (
+        UniqueConstraint("shipment_id", "number"),
+        Index("ix_tracking_numbers_number", "number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"))
+    number: Mapped[str] = mapped_column(String(100))
+
+
+class ShipmentItem(Base):
+    """How many of a line item went out in a shipment (partial shipments need this)."""
+
+    __tablename__ = "shipment_items"
+
+    shipment_id: Mapped[int] = mapped_column(
+        ForeignKey("shipments.id", ondelete="CASCADE"), primary_key=True
+    )
+    line_item_id: Mapped[int] = mapped_column(
+        ForeignKey("line_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    quantity: Mapped[int] = mapped_column(Integer)
+
+
+class LabelChange(Base):
+    """One row of the label history: when, on what, from which label to which, and why.
+
+    ``line_item_id`` is empty for the order's own label. ``event`` names the status event that
+    made the change, ``changed_by`` the operator who set it by hand; one of them says why.
+    """
+
+    __tablename__ = "label_history"
+    __table_args__ = (
+        Index("ix_label_history_order_id", "order_id", "changed_at"),
+        Index("ix_label_history_to_label_id", "to_label_id"),
+        Index("ix_label_history_from_label_id", "from_label_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    line_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("line_items.id", ondelete="CASCADE")
+    )
+    from_label_id: Mapped[int | None] = mapped_column(
+        ForeignKey("status_labels.id", ondelete="RESTRICT")
+    )
+    to_label_id: Mapped[int | None] = mapped_column(
+        ForeignKey("status_labels.id", ondelete="RESTRICT")
+    )
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    event: Mapped[str] = mapped_column(String(60), default="")
+    changed_by: Mapped[str] = mapped_column(String(100), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class OrderSearchTerm(Base):
+    """Words an order can be found by (number, customer name words, e-mail), case-folded.
+
+    A prefix range on this primary key finds "smi" in "John Smith" with an index on SQLite and
+    PostgreSQL alike, where ``LIKE '%smi%'`` would read every order.
+    """
+
+    __tablename__ = "order_search_terms"
+    __table_args__ = (Index("ix_order_search_terms_order_id", "order_id"),)
+
+    # Byte order ("C") on PostgreSQL, as SQLite's BINARY, so a prefix is one contiguous range.
+    term: Mapped[str] = mapped_column(
+        String(254).with_variant(String(254, collation="C"), "postgresql"), primary_key=True
+    )
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class SystemParameter(Base):
+    """A store-wide setting shared by every workstation (UseStatusUpdates and friends)."""
+
+    __tablename__ = "system_parameters"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,1 @@
+"""Orders: their states, how they are found (filters, paging, search) and shown."""

@@ -14,7 +14,7 @@ def _all_core_modules() -> list[str]:
     names = ["ordermanager"]
     for info in pkgutil.walk_packages(ordermanager.__path__, "ordermanager."):
         if ".migrations" in info.name:
-            continue  # Alembic scripts run only inside Alembic; they import no Qt either (grep below)
+            continue  # Alembic scripts run only inside Alembic (the grep test covers them)
         names.append(info.name)
     return names
 
@@ -29,7 +29,9 @@ def test_importing_every_core_module_loads_no_qt() -> None:
         "qt = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'ui'))\n"
         "print(','.join(qt))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "", f"the core loaded Qt modules: {result.stdout}"
 
 

@@ -9,6 +9,7 @@ manager is shutting down, is dropped instead of touching a dead widget.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import threading
@@ -103,11 +104,9 @@ class TaskManager(QObject):
         log.debug("task %d took %.1f ms", task_id, (time.perf_counter() - started) * 1000)
         if self._closing:
             return
-        try:
+        # RuntimeError: the manager itself was deleted while this ran (shutdown without waiting).
+        with contextlib.suppress(RuntimeError):
             self._task_did_finish.emit(outcome)
-        except RuntimeError:
-            # The manager itself was deleted while this ran (shutdown without waiting).
-            pass
 
     def _deliver(self, outcome: _Outcome) -> None:
         callbacks = self._pending.pop(outcome.task_id, None)
@@ -151,10 +150,9 @@ class ProgressRelay(QObject):
         if done < total and now - self._last < self._interval:
             return
         self._last = now
-        try:
+        # RuntimeError: the dialog listening went away; the work goes on or sees the cancel.
+        with contextlib.suppress(RuntimeError):
             self.progress_changed.emit(done, total)
-        except RuntimeError:
-            pass  # the dialog listening went away; the work goes on or sees the cancel
 
     def cancel(self) -> None:
         self._cancelled.set()

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ordermanager.db.models import Cart, LabelChange, LineItem, Order, Shipment, StatusLabel
 from ordermanager.errors import NotFoundError
+from ordermanager.money import money_text
 from ordermanager.orders.states import state_title
 
 
@@ -62,8 +63,8 @@ class ItemDetail:
             "sku": self.sku,
             "name": self.name,
             "quantity": self.quantity,
-            "unit_price": str(self.unit_price),
-            "line_total": str(self.line_total),
+            "unit_price": money_text(self.unit_price),
+            "line_total": money_text(self.line_total),
             "status_label": self.label,
             "shipped_quantity": self.shipped_quantity,
         }
@@ -82,7 +83,7 @@ class PaymentDetail:
             "kind": self.kind,
             "method": self.method,
             "reference": self.reference,
-            "amount": str(self.amount),
+            "amount": money_text(self.amount),
             "paid_at": self.paid_at.isoformat(),
         }
 
@@ -184,11 +185,11 @@ class OrderDetail:
             "shipping_address": self.shipping.as_json(),
             "shipping_method": self.shipping_method,
             "currency": self.currency,
-            "subtotal": str(self.subtotal),
-            "shipping_total": str(self.shipping_total),
-            "tax_total": str(self.tax_total),
-            "discount_total": str(self.discount_total),
-            "total": str(self.total),
+            "subtotal": money_text(self.subtotal),
+            "shipping_total": money_text(self.shipping_total),
+            "tax_total": money_text(self.tax_total),
+            "discount_total": money_text(self.discount_total),
+            "total": money_text(self.total),
             "payment_state": self.payment_state,
             "shipping_state": self.shipping_state,
             "status_label": self.label,
@@ -344,7 +345,7 @@ def _item_title(item: LineItem) -> str:
 def _history(
     session: Session, order_id: int, items: dict[int, LineItem]
 ) -> list[LabelChangeDetail]:
-    names = dict(session.execute(select(StatusLabel.id, StatusLabel.name)).tuples().all())
+    names = {row[0]: row[1] for row in session.execute(select(StatusLabel.id, StatusLabel.name))}
     changes = session.execute(
         select(LabelChange)
         .where(LabelChange.order_id == order_id)

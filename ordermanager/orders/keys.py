@@ -16,15 +16,29 @@ MAX_TERM_LENGTH = 254
 NUMBER_KEY_LENGTH = 160
 
 
+# Letters Unicode does not decompose into a base letter plus accent, spelled as people type them
+# on a keyboard without them ("Soren" finds "Søren", "Lukasz" finds "Łukasz").
+_UNDECOMPOSED = str.maketrans(
+    {"ø": "o", "ł": "l", "đ": "d", "ħ": "h", "ı": "i", "ŀ": "l", "æ": "ae", "œ": "oe", "þ": "th"}
+)
+
+
 def fold(text: str) -> str:
-    """Case- and accent-insensitive form: "Élodie" and "elodie" match and sort together."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    """Case- and accent-insensitive form: "Élodie" and "elodie" match and sort together.
+
+    casefold() already turns "ß" into "ss".
+    """
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_UNDECOMPOSED))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def number_key(number: str) -> str:
-    """Natural sort key: every run of digits is zero-padded, so "#999" sorts before "#1000"."""
-    key = _DIGITS.sub(lambda m: m.group().lstrip("0").rjust(20, "0"), fold(number))
+    """Natural sort key: every run of digits is zero-padded, so "#999" sorts before "#1000".
+
+    A leading "#" (Shopify's style) is ignored, so "#1001" sits between "1000" and "1002".
+    """
+    bare = fold(number).strip().lstrip("#")
+    key = _DIGITS.sub(lambda m: m.group().lstrip("0").rjust(20, "0"), bare)
     return key[:NUMBER_KEY_LENGTH]
 
 
@@ -41,8 +55,11 @@ def search_terms(number: str, customer_name: str, emails: Iterable[str]) -> set[
         stripped = folded_number.lstrip("#")
         if stripped:
             terms.add(stripped)
-        # "WC-1001" is also found by "1001".
-        terms.update(_WORDS.findall(folded_number))
+        # "WC-1001" is also found by "1001", and Magento's "000000123" by "123".
+        for word in _WORDS.findall(folded_number):
+            terms.add(word)
+            if word.isdigit() and word.lstrip("0"):
+                terms.add(word.lstrip("0"))
     terms.update(_WORDS.findall(fold(customer_name)))
     for email in emails:
         email = fold(email).strip()

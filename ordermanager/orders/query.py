@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ordermanager.db.models import Cart, Order, OrderSearchTerm, StatusLabel
 from ordermanager.errors import InvalidInputError
+from ordermanager.money import money_text
 from ordermanager.orders.keys import query_words
 from ordermanager.orders.states import state_title
 
@@ -95,7 +96,7 @@ class OrderRow:
             "customer_email": self.customer_email,
             "cart": self.cart_name,
             "item_count": self.item_count,
-            "total": str(self.total),
+            "total": money_text(self.total),
             "currency": self.currency,
             "status_label": self.label,
             "payment_state": self.payment_state,
@@ -146,11 +147,29 @@ def count_orders(session: Session, flt: OrderFilter = OrderFilter()) -> int:
     return int(session.execute(statement).scalar_one())
 
 
-# No return annotation: Select's type parameters differ between SQLAlchemy 2.0 and 2.1.
-def _rows_statement(flt: OrderFilter, sort: OrderSort):
+def _order_by(sort: OrderSort) -> list[Any]:
     keys = [*_SORT_KEYS[sort.column], Order.id]
-    order_by = [key.desc() if sort.descending else key.asc() for key in keys]
-    return (
+    return [key.desc() if sort.descending else key.asc() for key in keys]
+
+
+def fetch_orders(
+    session: Session,
+    flt: OrderFilter = OrderFilter(),
+    sort: OrderSort = OrderSort(),
+    offset: int = 0,
+    limit: int = 200,
+) -> list[OrderRow]:
+    order_by = _order_by(sort)
+    # The OFFSET walks only the sort index (ids), and the joins run for the page's rows alone.
+    # Joining first would read every skipped order: a second instead of milliseconds at 500,000.
+    page_ids = (
+        select(Order.id)
+        .where(and_(True, *_conditions(flt)))
+        .order_by(*order_by)
+        .offset(offset)
+        .limit(limit)
+    )
+    statement = (
         select(
             Order.id,
             Order.number,
@@ -167,19 +186,9 @@ def _rows_statement(flt: OrderFilter, sort: OrderSort):
         )
         .join(Cart, Cart.id == Order.cart_id)
         .outerjoin(StatusLabel, StatusLabel.id == Order.status_label_id)
-        .where(and_(True, *_conditions(flt)))
+        .where(Order.id.in_(page_ids.scalar_subquery()))
         .order_by(*order_by)
     )
-
-
-def fetch_orders(
-    session: Session,
-    flt: OrderFilter = OrderFilter(),
-    sort: OrderSort = OrderSort(),
-    offset: int = 0,
-    limit: int = 200,
-) -> list[OrderRow]:
-    statement = _rows_statement(flt, sort).offset(offset).limit(limit)
     return [OrderRow(*row) for row in session.execute(statement)]
 
 

@@ -22,9 +22,7 @@ from ordermanager.db.migrate import open_database
 
 
 def _fingerprint(folder: Path) -> dict[str, str]:
-    return {
-        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())
-    }
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
 
 
 def test_file_that_is_not_a_database_is_refused_and_untouched(tmp_path: Path) -> None:

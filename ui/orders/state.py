@@ -64,11 +64,11 @@ class DateRange(StrEnum):
     CUSTOM = "custom"
 
     @property
-    def title(self) -> str:
-        return _DATE_RANGE_TITLES[self]
+    def caption(self) -> str:
+        return _DATE_RANGE_CAPTIONS[self]
 
 
-_DATE_RANGE_TITLES = {
+_DATE_RANGE_CAPTIONS = {
     DateRange.ANY: "Any date",
     DateRange.TODAY: "Today",
     DateRange.LAST_7_DAYS: "Last 7 days",

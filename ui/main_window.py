@@ -1,0 +1,247 @@
+"""The main window: filter bar and order list above, the selected order's detail below.
+
+It only wires the pieces together (state, model, view, filter bar, detail pane) and keeps the
+menus and the status bar; the work happens in those pieces and in the core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+import ordermanager
+from ordermanager.db.engine import Database
+from ordermanager.orders.query import list_carts, list_labels
+from ui.formatting import count
+from ui.orders.detail import OrderDetailPane
+from ui.orders.filter_bar import FilterBar
+from ui.orders.model import OrderListModel
+from ui.orders.table import OrderTableView
+from ui.tasks import TaskManager
+from ui.ui_state import UiState
+
+APP_TITLE = "Order Manager"
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        database: Database,
+        tasks: TaskManager,
+        *,
+        store_title: str | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.database = database
+        self._tasks = tasks
+        self._ui_state = UiState()
+        self.store_title = store_title or _store_title(database)
+        self.setWindowTitle(f"{self.store_title} — {APP_TITLE}")
+
+        self.model = OrderListModel(database, tasks, self)
+        self.filter_bar = FilterBar(self)
+        self.table = OrderTableView(self.model, self)
+        self.detail = OrderDetailPane(database, tasks, self)
+
+        top = QWidget(self)
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(8, 8, 8, 0)
+        top_layout.setSpacing(6)
+        top_layout.addWidget(self.filter_bar)
+        top_layout.addWidget(self.table)
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(top)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(self.splitter)
+
+        self._build_status_bar()
+        self._build_menus()
+
+        self.filter_bar.filter_changed.connect(self._filter_changed)
+        self.table.current_order_changed.connect(self.detail.show_order)
+        self.model.counts_changed.connect(self._show_counts)
+        self.model.loading_changed.connect(self._busy.setVisible)
+        self.model.load_did_fail.connect(self._show_problem)
+        tasks.task_did_fail.connect(self._show_problem)
+
+        self.resize(1400, 850)
+        self._restore_state()
+        if self.model.generation == 0:  # restoring the header did not already start a load
+            self.model.refresh()
+        self._load_choices()
+
+    # -- building ----------------------------------------------------------------------------
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.count_label = QLabel("Loading orders…", self)
+        self.count_label.setObjectName("orderCount")
+        self.count_label.setContentsMargins(6, 0, 0, 0)
+        self._busy = QProgressBar(self)
+        self._busy.setRange(0, 0)
+        self._busy.setFixedWidth(90)
+        self._busy.setMaximumHeight(12)
+        self._busy.setTextVisible(False)
+        self._busy.setToolTip("Loading…")
+        self.database_label = QLabel(self.database.location.display(), self)
+        self.database_label.setObjectName("databaseLabel")
+        self.database_label.setContentsMargins(0, 0, 8, 0)
+        self.database_label.setToolTip(
+            f"Database in use ({self.database.location.source}). File ▸ Database… tells how to "
+            "choose another."
+        )
+        bar.addWidget(self.count_label)
+        bar.addPermanentWidget(self._busy)
+        bar.addPermanentWidget(self.database_label)
+
+    def _build_menus(self) -> None:
+        menus = self.menuBar()
+        file_menu = menus.addMenu("&File")
+        self.open_database_action = self._action(
+            "&Database…", self._show_database, tip="Which database this window uses"
+        )
+        file_menu.addAction(self.open_database_action)
+        file_menu.addSeparator()
+        self.quit_action = self._action("&Quit", self.close, "Ctrl+Q")
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        file_menu.addAction(self.quit_action)
+
+        edit_menu = menus.addMenu("&Edit")
+        self.find_action = self._action("&Find…", self.filter_bar.focus_search, "Ctrl+F")
+        edit_menu.addAction(self.find_action)
+        self.clear_filters_action = self._action(
+            "&Clear Filters", self.filter_bar.clear, "Esc", tip="Show all orders again"
+        )
+        edit_menu.addAction(self.clear_filters_action)
+        # Esc clears only from the search box; elsewhere it keeps its usual meanings.
+        self.filter_bar.add_search_action(self.clear_filters_action)
+
+        view_menu = menus.addMenu("&View")
+        self.refresh_action = self._action("&Refresh", self.refresh, "F5")
+        view_menu.addAction(self.refresh_action)
+
+        help_menu = menus.addMenu("&Help")
+        about = self._action(f"&About {APP_TITLE}", self._show_about)
+        about.setMenuRole(QAction.MenuRole.AboutRole)
+        help_menu.addAction(about)
+
+    def _action(
+        self, text: str, slot: Callable[[], object], shortcut: str = "", tip: str = ""
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    # -- behaviour ---------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        self.model.refresh(recount_all=True)
+        self.detail.reload()
+        self._load_choices()
+
+    def _filter_changed(self) -> None:
+        self.model.set_filter(self.filter_bar.choice().to_filter())
+
+    def _load_choices(self) -> None:
+        def load() -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+            with self.database.session() as session:
+                return list_labels(session), list_carts(session)
+
+        def show(choices: tuple[list[tuple[int, str]], list[tuple[int, str]]]) -> None:
+            labels, carts = choices
+            self.filter_bar.set_labels(labels)
+            self.filter_bar.set_carts(carts)
+
+        self._tasks.run(load, show, owner=self)
+
+    def _show_counts(self, matching: int, total: int | None) -> None:
+        if self.model.order_filter.is_empty or total is None:
+            text = count(matching, "order")
+            if not self.model.order_filter.is_empty:
+                text += " match"
+        else:
+            noun = "order matches" if matching == 1 and total == 1 else "orders match"
+            text = f"{matching:,} of {total:,} {noun}"
+        self.count_label.setText(text)
+
+    def _show_problem(self, message: str) -> None:
+        self.statusBar().showMessage(message, 15_000)
+
+    def _show_database(self) -> None:
+        location = self.database.location
+        QMessageBox.information(
+            self,
+            "Database",
+            f"<p>This window uses the database<br><b>{_html(location.display())}</b><br>"
+            f"(chosen by: {location.source}).</p>"
+            "<p>To use another database, start Order Manager with<br>"
+            "<code>ordermanager --database-url URL</code><br>"
+            "where URL is the path of an SQLite file or a PostgreSQL URL such as "
+            "<code>postgresql://USER@HOST/DATABASE</code>. The environment variable "
+            "<code>ORDERMANAGER_DATABASE_URL</code> does the same.</p>",
+        )
+
+    def _show_about(self) -> None:
+        QMessageBox.about(
+            self,
+            f"About {APP_TITLE}",
+            f"<h3>{APP_TITLE} {ordermanager.__version__}</h3>"
+            "<p>Imports orders from your web stores, keeps their status labels, and tells "
+            "each cart what happened to its orders.</p>",
+        )
+
+    # -- remembered layout -------------------------------------------------------------------
+
+    def _restore_state(self) -> None:
+        geometry = self._ui_state.load("main_window/geometry")
+        if not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        splitter = self._ui_state.load("main_window/splitter")
+        if splitter.isEmpty() or not self.splitter.restoreState(splitter):
+            self.splitter.setSizes([440, 360])
+        self.table.restore_header(self._ui_state.load("order_list/header"))
+
+    def save_state(self) -> None:
+        self._ui_state.save("main_window/geometry", self.saveGeometry())
+        self._ui_state.save("main_window/splitter", self.splitter.saveState())
+        self._ui_state.save("order_list/header", self.table.save_header())
+        self._ui_state.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_state()
+        super().closeEvent(event)
+
+
+def _store_title(database: Database) -> str:
+    location = database.location
+    path = location.sqlite_path
+    if path is not None:
+        return path.name
+    url = location.url
+    return f"{url.database} on {url.host or 'localhost'}"
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -12,6 +12,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import keyring
+import keyring.backends.fail
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -20,6 +22,7 @@ from ordermanager.db import location
 from ordermanager.db.engine import Database
 from ordermanager.db.location import DatabaseLocation
 from ordermanager.db.migrate import open_database
+from tests import keyring_service
 
 PG_ADMIN_URL = os.environ.get(
     "ORDERMANAGER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -35,7 +38,34 @@ def isolated_workstation(
     monkeypatch.setenv("ORDERMANAGER_CONFIG_DIR", str(home / "config"))
     monkeypatch.setenv("ORDERMANAGER_DATA_DIR", str(home / "data"))
     monkeypatch.delenv(location.ENV_VAR, raising=False)
+    # No test may read or write the keyring of whoever runs the tests; those that need a
+    # keyring ask for ``real_keyring``.
+    keyring.set_keyring(keyring.backends.fail.Keyring())
     return home
+
+
+@pytest.fixture(scope="session")
+def _keyring_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    missing = keyring_service.missing_tools()
+    if missing:
+        pytest.skip(f"no real keyring to test with: {', '.join(missing)} not installed")
+    with keyring_service.private_keyring(tmp_path_factory.mktemp("keyring")) as env:
+        yield env
+
+
+@pytest.fixture
+def real_keyring(
+    _keyring_service: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> keyring.backend.KeyringBackend:
+    """The real Secret Service backend, talking to this test run's own gnome-keyring."""
+    from keyring.backends.SecretService import Keyring as SecretServiceKeyring
+
+    for name, value in _keyring_service.items():
+        if name != "HOME":
+            monkeypatch.setenv(name, value)
+    backend = SecretServiceKeyring()
+    keyring.set_keyring(backend)
+    return backend
 
 
 @pytest.fixture

@@ -189,7 +189,7 @@ def fetch_orders(
         .where(Order.id.in_(page_ids.scalar_subquery()))
         .order_by(*order_by)
     )
-    return [OrderRow(*row) for row in session.execute(statement)]
+    return [OrderRow(*tuple(row)) for row in session.execute(statement)]
 
 
 def list_carts(session: Session) -> list[tuple[int, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
 from ordermanager.db import location
+from ordermanager.db.migrate import open_database
 from ordermanager.db.models import Order
 from ui import app as app_module
 from ui import startup
@@ -92,6 +94,34 @@ def test_main__an_unusable_url_is_reported(
 ) -> None:
     assert app_module.main("mysql://shop@db.example.com/orders") == 1
     assert "SQLite or PostgreSQL" in critical[0][1]
+
+
+def test_main__an_unreachable_server_is_reported_without_the_password(
+    critical: list[tuple[str, str]], no_offer: list[None]
+) -> None:
+    # Nothing listens on port 1 of the loopback: the connection is refused at once.
+    assert app_module.main("postgresql://shop:pw-secret@127.0.0.1:1/orders") == 1
+    text = critical[0][1]
+    assert "Cannot connect to the database" in text and "127.0.0.1" in text
+    assert "pw-secret" not in text and "Traceback" not in text
+
+
+def test_main__a_store_from_a_newer_version_is_reported_and_left_alone(
+    tmp_path: Path, critical: list[tuple[str, str]], no_offer: list[None]
+) -> None:
+    path = tmp_path / "store.sqlite3"
+    open_database(location.parse_url(str(path))).dispose()
+    connection = sqlite3.connect(path)
+    connection.execute("UPDATE alembic_version SET version_num = '9999_future'")
+    connection.commit()
+    connection.close()
+    before = path.read_bytes()
+
+    assert app_module.main(str(path)) == 1
+
+    assert "newer version of Order Manager" in critical[0][1]
+    assert path.read_bytes() == before
+    assert not any("backup" in p.name for p in tmp_path.iterdir())
 
 
 def test_launch__opens_a_window_on_the_given_store(

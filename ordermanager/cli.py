@@ -64,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db_commands(commands)
     _add_demo_command(commands)
     _add_orders_commands(commands)
+
+    from ordermanager.cli_status import add_status_commands
+
+    add_status_commands(commands)
     return parser
 
 
@@ -201,7 +205,7 @@ class _Progress:
 def _add_orders_commands(commands: Any) -> None:
     from ordermanager.orders.query import SortColumn
 
-    orders = commands.add_parser("orders", help="list and show orders")
+    orders = commands.add_parser("orders", help="list, show and work orders")
     sub = orders.add_subparsers(dest="orders_command", metavar="ACTION", required=True)
 
     listing = sub.add_parser("list", help="list orders, newest first")
@@ -227,6 +231,10 @@ def _add_orders_commands(commands: Any) -> None:
     )
     show.add_argument("--json", action="store_true", help="print one JSON document")
     show.set_defaults(handler=_cmd_orders_show)
+
+    from ordermanager.cli_actions import add_order_actions
+
+    add_order_actions(sub)
 
 
 def _cmd_orders_list(args: argparse.Namespace) -> int:

@@ -293,3 +293,61 @@ class SystemParameter(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StatusEvent(Base):
+    """The store's settings for one built-in status event (ordermanager.status.events).
+
+    A missing row means "no labels, Notify Cart off, enabled": the catalogue lives in code, so a new
+    built-in event needs no migration.
+    """
+
+    __tablename__ = "status_events"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    item_label_id: Mapped[int | None] = mapped_column(
+        ForeignKey("status_labels.id", ondelete="RESTRICT")
+    )
+    order_label_id: Mapped[int | None] = mapped_column(
+        ForeignKey("status_labels.id", ondelete="RESTRICT")
+    )
+    notify_cart: Mapped[bool] = mapped_column(Boolean, default=False)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StatusUpdate(Base):
+    """One record on the stack: a status update waiting to be sent to its cart (DESIGN.md 3).
+
+    Written in the same transaction as the label change it reports. The claim columns let several
+    stack controllers share the table: a record is claimed with a token and a lease, and deleted
+    only by the holder of that token.
+    """
+
+    __tablename__ = "stack"
+    __table_args__ = (
+        Index("ix_stack_state_next_attempt", "state", "next_attempt_at"),
+        Index("ix_stack_order_id", "order_id", "id"),
+        CheckConstraint("state IN ('queued', 'held')", name="state_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    cart_id: Mapped[int] = mapped_column(ForeignKey("carts.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(60))
+    order_label: Mapped[str | None] = mapped_column(String(LABEL_MAX_LENGTH))
+    # JSON text: [{"line_item_id", "remote_id", "sku", "label"}, ...]
+    item_changes: Mapped[str] = mapped_column(Text, default="[]")
+    # JSON text: {"numbers": [...], "carrier": "..."}
+    tracking: Mapped[str] = mapped_column(Text, default="{}")
+    payload: Mapped[str] = mapped_column(Text, default="{}")
+    idempotency_key: Mapped[str] = mapped_column(String(32), unique=True)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(10), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str] = mapped_column(String(100), default="")

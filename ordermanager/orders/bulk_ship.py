@@ -1,0 +1,223 @@
+"""Shipping many whole orders in one go (the bulk Ship action on a selection of thousands).
+
+Same outcome as ordermanager.orders.actions.ship for each order (a shipment with its items and
+tracking numbers, shipping state, Item Shipped then Order Shipped), but per chunk of orders: a few
+queries to load, checks in memory, and executemany writes. Orders that cannot ship are reported and
+left alone; the checks happen before anything is written, so no savepoint is needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from ordermanager.db.engine import Database
+from ordermanager.db.models import (
+    Cart,
+    LineItem,
+    Order,
+    Shipment,
+    ShipmentItem,
+    TrackingNumber,
+)
+from ordermanager.orders.actions import clean_tracking
+from ordermanager.orders.bulk import BulkResult, Progress, run_chunked
+from ordermanager.orders.states import ShippingState
+from ordermanager.status.batch import (
+    BatchWrites,
+    ItemSnapshot,
+    OrderSnapshot,
+    fire_event_many,
+    label_names,
+)
+from ordermanager.status.events import Event
+
+
+@dataclass
+class ChunkOutcome:
+    done: list[int] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)
+    queued: int = 0
+
+
+def load_snapshots(session: Session, order_ids: Sequence[int]) -> dict[int, OrderSnapshot]:
+    orders = {
+        row.id: OrderSnapshot(
+            row.id,
+            row.remote_id,
+            row.number,
+            row.cart_id,
+            row.kind,
+            row.status_label_id,
+            row.shipping_state,
+        )
+        for row in session.execute(
+            select(
+                Order.id,
+                Order.remote_id,
+                Order.number,
+                Order.cart_id,
+                Cart.kind,
+                Order.status_label_id,
+                Order.shipping_state,
+            )
+            .join(Cart, Cart.id == Order.cart_id)
+            .where(Order.id.in_(order_ids))
+            .with_for_update(of=Order)  # as actions.load_order: one writer per order at a time
+        )
+    }
+    items = session.execute(
+        select(
+            LineItem.id,
+            LineItem.order_id,
+            LineItem.remote_id,
+            LineItem.sku,
+            LineItem.quantity,
+            LineItem.status_label_id,
+        )
+        .where(LineItem.order_id.in_(order_ids))
+        .order_by(LineItem.order_id, LineItem.position, LineItem.id)
+    )
+    for row in items:
+        orders[row.order_id].items.append(
+            ItemSnapshot(row.id, row.remote_id, row.sku, row.quantity, row.status_label_id)
+        )
+    return orders
+
+
+def _shipped(session: Session, order_ids: Sequence[int]) -> dict[int, int]:
+    rows = session.execute(
+        select(ShipmentItem.line_item_id, func.sum(ShipmentItem.quantity))
+        .join(Shipment, Shipment.id == ShipmentItem.shipment_id)
+        .where(Shipment.order_id.in_(order_ids))
+        .group_by(ShipmentItem.line_item_id)
+    )
+    return {item_id: int(quantity or 0) for item_id, quantity in rows}
+
+
+def ship_orders(
+    session: Session,
+    order_ids: Sequence[int],
+    *,
+    tracking: Mapping[int, Sequence[str]] | None = None,
+    carrier: str = "",
+    changed_by: str = "",
+) -> ChunkOutcome:
+    """Ship everything not yet shipped of each order, in the caller's write transaction."""
+    outcome = ChunkOutcome()
+    orders = load_snapshots(session, order_ids)
+    shipped = _shipped(session, order_ids)
+    numbers = {i: clean_tracking(n) for i, n in (tracking or {}).items()}
+    ready: list[tuple[OrderSnapshot, list[tuple[ItemSnapshot, int]]]] = []
+    for order_id in order_ids:
+        order = orders.get(order_id)
+        if order is None:
+            outcome.failed[order_id] = f"There is no order with id {order_id}."
+        elif order.shipping_state == ShippingState.CANCELLED:
+            outcome.failed[order_id] = (
+                f"Order {order.number} is cancelled, so it cannot be shipped."
+            )
+        else:
+            lines = [
+                (item, item.quantity - shipped.get(item.id, 0))
+                for item in order.items
+                if item.quantity - shipped.get(item.id, 0) > 0
+            ]
+            if lines:
+                ready.append((order, lines))
+            else:
+                outcome.failed[order_id] = f"Order {order.number} has nothing left to ship."
+    if not ready:
+        return outcome
+
+    now = datetime.now(UTC)
+    shipment_ids = (
+        session.execute(
+            insert(Shipment).returning(Shipment.id, sort_by_parameter_order=True),
+            [
+                {
+                    "order_id": o.id,
+                    "carrier": carrier.strip()[:50],
+                    "service": "",
+                    "shipped_at": now,
+                }
+                for o, _ in ready
+            ],
+        )
+        .scalars()
+        .all()
+    )
+    tracking_rows = [
+        {"shipment_id": shipment_id, "number": number}
+        for shipment_id, (order, _) in zip(shipment_ids, ready, strict=True)
+        for number in numbers.get(order.id, [])
+    ]
+    if tracking_rows:
+        session.execute(insert(TrackingNumber), tracking_rows)
+    session.execute(
+        insert(ShipmentItem),
+        [
+            {"shipment_id": shipment_id, "line_item_id": item.id, "quantity": quantity}
+            for shipment_id, (_, lines) in zip(shipment_ids, ready, strict=True)
+            for item, quantity in lines
+        ],
+    )
+    session.execute(
+        update(Order),
+        [{"id": o.id, "shipping_state": ShippingState.SHIPPED.value} for o, _ in ready],
+    )
+
+    writes = BatchWrites()
+    names = label_names(session)
+    for event, targets in (
+        (Event.ITEM_SHIPPED, [(o, [item.id for item, _ in lines]) for o, lines in ready]),
+        (Event.ORDER_SHIPPED, [(o, None) for o, _ in ready]),
+    ):
+        outcome.queued += fire_event_many(
+            session,
+            event,
+            targets,
+            writes,
+            names,
+            now=now,
+            changed_by=changed_by,
+            tracking=numbers,
+            carrier=carrier,
+        )
+    writes.write(session)
+    outcome.done.extend(o.id for o, _ in ready)
+    return outcome
+
+
+def bulk_ship(
+    database: Database,
+    order_ids: Sequence[int],
+    *,
+    tracking: Mapping[int, Sequence[str]] | Sequence[str] = (),
+    carrier: str = "",
+    changed_by: str = "",
+    progress: Progress | None = None,
+    is_cancelled: Callable[[], bool] | None = None,
+) -> tuple[BulkResult, int]:
+    """Ship whole orders chunk by chunk (the GUI's and CLI's bulk Ship); returns the result and
+    the number of status updates queued. ``tracking``: numbers per order id, or one list for all.
+    """
+    queued = 0
+
+    def chunk_action(session: Session, chunk: Sequence[int]) -> tuple[list[int], dict[int, str]]:
+        nonlocal queued
+        per_order = (
+            tracking if isinstance(tracking, Mapping) else {i: list(tracking) for i in chunk}
+        )
+        outcome = ship_orders(
+            session, chunk, tracking=per_order, carrier=carrier, changed_by=changed_by
+        )
+        queued += outcome.queued
+        return outcome.done, outcome.failed
+
+    result = run_chunked(database, chunk_action, order_ids, progress, is_cancelled)
+    return result, queued

@@ -1,0 +1,1 @@
+"""Status labels, status events, the firing rule and the default label/event sets."""

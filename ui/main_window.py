@@ -7,6 +7,7 @@ menus and the status bar; the work happens in those pieces and in the core.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -24,10 +25,13 @@ import ordermanager
 from ordermanager.db.engine import Database
 from ordermanager.orders.query import list_carts, list_labels
 from ui.formatting import count
+from ui.orders.actions import OrderActions
 from ui.orders.detail import OrderDetailPane
 from ui.orders.filter_bar import FilterBar
 from ui.orders.model import OrderListModel
 from ui.orders.table import OrderTableView
+from ui.status_events.editor import StatusEventsDialog
+from ui.status_events.labels_dialog import LabelsDialog
 from ui.tasks import TaskManager
 from ui.ui_state import UiState
 
@@ -137,6 +141,23 @@ class MainWindow(QMainWindow):
         self.refresh_action = self._action("&Refresh", self.refresh, "F5")
         view_menu.addAction(self.refresh_action)
 
+        self.order_actions = OrderActions(
+            self, self.database, self._tasks, self.table, self.refresh
+        )
+        toolbar = self.addToolBar("Order")
+        toolbar.setObjectName("orderToolbar")
+        toolbar.setMovable(False)
+        self.order_actions.install(menus.addMenu("&Order"), toolbar)
+
+        setup_menu = menus.addMenu("&Setup")
+        self.status_events_action = self._action(
+            "Status &Events…", partial(self._open_setup, StatusEventsDialog)
+        )
+        self.status_labels_action = self._action(
+            "Status &Labels…", partial(self._open_setup, LabelsDialog)
+        )
+        setup_menu.addActions([self.status_events_action, self.status_labels_action])
+
         help_menu = menus.addMenu("&Help")
         about = self._action(f"&About {APP_TITLE}", self._show_about)
         about.setMenuRole(QAction.MenuRole.AboutRole)
@@ -175,6 +196,12 @@ class MainWindow(QMainWindow):
             self.filter_bar.set_carts(carts)
 
         self._tasks.run(load, show, owner=self)
+
+    def _open_setup(self, dialog_class: type[StatusEventsDialog] | type[LabelsDialog]) -> None:
+        dialog = dialog_class(self.database, self._tasks, self)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.finished.connect(lambda _result: self.refresh())  # labels may have been renamed
+        dialog.open()
 
     def _show_counts(self, matching: int, total: int | None) -> None:
         if self.model.order_filter.is_empty or total is None:

@@ -13,6 +13,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import random
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -271,6 +272,40 @@ def open_window(
 
     def open_one() -> MainWindow:
         window = MainWindow(store, tasks)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitUntil(lambda: window.model.count > 0 and window.model.is_row_loaded(0))
+        windows.append(window)
+        return window
+
+    yield open_one
+    for window in windows:
+        if window.isVisible():
+            window.close()
+
+
+@pytest.fixture
+def writable_store(store_path: Path, tmp_path: Path) -> Iterator[Database]:
+    """A private copy of the store, for a test that changes it (the shared one stays as built)."""
+    copy = tmp_path / store_path.name
+    for suffix in ("", "-wal", "-shm"):
+        source = store_path.with_name(store_path.name + suffix)
+        if source.exists():
+            shutil.copyfile(source, copy.with_name(copy.name + suffix))
+    database = open_database(location.parse_url(str(copy)))
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def open_writable_window(
+    qtbot: QtBot, writable_store: Database, tasks: TaskManager
+) -> Iterator[Callable[[], MainWindow]]:
+    """Like ``open_window``, on the private copy of the store."""
+    windows: list[MainWindow] = []
+
+    def open_one() -> MainWindow:
+        window = MainWindow(writable_store, tasks)
         qtbot.addWidget(window)
         window.show()
         qtbot.waitUntil(lambda: window.model.count > 0 and window.model.is_row_loaded(0))

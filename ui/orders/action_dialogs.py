@@ -1,0 +1,209 @@
+"""The small dialogs of the order actions: Ship… / Enter Tracking… and Set Label….
+
+They only collect and check what the operator typed (each problem is shown at its field); the
+action itself runs in ``ui.orders.actions`` once the dialog is accepted.
+"""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLayout,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ordermanager.orders.actions import TRACKING_MAX_LENGTH
+
+CARRIER_MAX_LENGTH = 50
+# Offered in the drop-down; any other carrier can be typed.
+CARRIERS = (
+    "UPS",
+    "USPS",
+    "FedEx",
+    "DHL",
+    "DPD",
+    "GLS",
+    "Royal Mail",
+    "Canada Post",
+    "Australia Post",
+    "PostNL",
+    "Colissimo",
+)
+ERROR_STYLE = "color: #c42b1c;"
+_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+def _error_label(parent: QWidget, name: str) -> QLabel:
+    label = QLabel(parent)
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setStyleSheet(ERROR_STYLE)
+    label.hide()
+    return label
+
+
+def _show(label: QLabel, message: str) -> None:
+    label.setText(message)
+    label.setVisible(bool(message))
+
+
+def orders_phrase(numbers: list[str], count: int) -> str:
+    """'order #1001' for one order, '3 orders' for several."""
+    if count == 1:
+        return f"order {numbers[0]}" if len(numbers) == 1 else "1 order"
+    return f"{count:,} orders"
+
+
+class ShipDialog(QDialog):
+    """Carrier and tracking numbers, for Ship… (tracking optional) and Enter Tracking…
+    (at least one number)."""
+
+    def __init__(
+        self,
+        title: str,
+        intro: str,
+        *,
+        ok_text: str,
+        tracking_required: bool,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("shipDialog")
+        self.setWindowTitle(title)
+        self._tracking_required = tracking_required
+
+        self.carrier_error = _error_label(self, "carrierError")
+        self.tracking_error = _error_label(self, "trackingError")
+        self.carrier_combo = QComboBox(self)
+        self.carrier_combo.setObjectName("carrierCombo")
+        self.carrier_combo.setEditable(True)
+        self.carrier_combo.addItems(CARRIERS)
+        self.carrier_combo.setCurrentIndex(-1)
+        self.carrier_combo.setEditText("")
+        line_edit = self.carrier_combo.lineEdit()
+        assert line_edit is not None
+        line_edit.setPlaceholderText("Choose or type the carrier")
+        line_edit.textEdited.connect(lambda _text: _show(self.carrier_error, ""))
+
+        self.tracking_edit = QPlainTextEdit(self)
+        self.tracking_edit.setObjectName("trackingNumbers")
+        self.tracking_edit.setTabChangesFocus(True)
+        self.tracking_edit.setPlaceholderText(
+            "One tracking number per line" + ("" if tracking_required else " (optional)")
+        )
+        self.tracking_edit.setFixedHeight(self.fontMetrics().height() * 5 + 12)
+        self.tracking_edit.textChanged.connect(lambda: _show(self.tracking_error, ""))
+
+        form = QFormLayout()
+        form.addRow("&Carrier:", self.carrier_combo)
+        form.addRow("", self.carrier_error)
+        form.addRow("&Tracking numbers:", self.tracking_edit)
+        form.addRow("", self.tracking_error)
+
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setText(ok_text)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        intro_label = QLabel(intro, self)
+        intro_label.setWordWrap(True)
+        layout.addWidget(intro_label)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        # The dialog grows and shrinks with the error lines instead of squeezing the fields.
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetFixedSize)
+        self.tracking_edit.setMinimumWidth(320)
+
+    def carrier(self) -> str:
+        return self.carrier_combo.currentText().strip()
+
+    def tracking_numbers(self) -> list[str]:
+        numbers: list[str] = []
+        for number in _SEPARATORS.split(self.tracking_edit.toPlainText()):
+            if number and number not in numbers:
+                numbers.append(number)
+        return numbers
+
+    def validate(self) -> bool:
+        """Show every problem at its field; True when there is none."""
+        carrier_problem = ""
+        if len(self.carrier()) > CARRIER_MAX_LENGTH:
+            carrier_problem = f"A carrier name has at most {CARRIER_MAX_LENGTH} characters."
+        numbers = self.tracking_numbers()
+        tracking_problem = ""
+        too_long = [n for n in numbers if len(n) > TRACKING_MAX_LENGTH]
+        if too_long:
+            tracking_problem = (
+                f"A tracking number has at most {TRACKING_MAX_LENGTH} characters: "
+                f"'{too_long[0][:20]}…' has {len(too_long[0])}."
+            )
+        elif self._tracking_required and not numbers:
+            tracking_problem = "Give at least one tracking number."
+        elif numbers and not self.carrier():
+            carrier_problem = "Which carrier has these tracking numbers?"
+        _show(self.carrier_error, carrier_problem)
+        _show(self.tracking_error, tracking_problem)
+        if tracking_problem:
+            self.tracking_edit.setFocus()
+        elif carrier_problem:
+            self.carrier_combo.setFocus()
+        return not (carrier_problem or tracking_problem)
+
+    def accept(self) -> None:
+        if self.validate():
+            super().accept()
+
+
+class SetLabelDialog(QDialog):
+    """Choose the label to give the selected orders by hand."""
+
+    def __init__(self, intro: str, labels: list[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("setLabelDialog")
+        self.setWindowTitle("Set Label")
+        self.label_error = _error_label(self, "labelError")
+        self.label_combo = QComboBox(self)
+        self.label_combo.setObjectName("labelCombo")
+        self.label_combo.addItems(labels)
+        self.label_combo.setCurrentIndex(-1)
+        self.label_combo.setPlaceholderText("Choose a status label")
+        self.label_combo.currentIndexChanged.connect(lambda _i: _show(self.label_error, ""))
+        form = QFormLayout()
+        form.addRow("&Status label:", self.label_combo)
+        form.addRow("", self.label_error)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Set Label")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        intro_label = QLabel(intro, self)
+        intro_label.setWordWrap(True)
+        layout.addWidget(intro_label)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetFixedSize)
+        self.label_combo.setMinimumWidth(240)
+
+    def label(self) -> str:
+        return self.label_combo.currentText() if self.label_combo.currentIndex() >= 0 else ""
+
+    def accept(self) -> None:
+        if not self.label():
+            _show(self.label_error, "Choose the label to set.")
+            self.label_combo.setFocus()
+            return
+        super().accept()

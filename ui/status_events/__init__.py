@@ -1,0 +1,1 @@
+"""Setup windows for status labels and status events."""

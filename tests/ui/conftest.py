@@ -15,6 +15,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import random
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -263,15 +264,15 @@ def tasks(qapp: Any) -> Iterator[TaskManager]:
     manager.deleteLater()
 
 
-@pytest.fixture
-def open_window(
-    qtbot: QtBot, store: Database, tasks: TaskManager
+@contextmanager
+def _window_opener(
+    qtbot: QtBot, database: Database, tasks: TaskManager
 ) -> Iterator[Callable[[], MainWindow]]:
-    """Opens a main window on the store and waits for its first rows."""
+    """Opens main windows on ``database``, each shown once its first rows are in."""
     windows: list[MainWindow] = []
 
     def open_one() -> MainWindow:
-        window = MainWindow(store, tasks)
+        window = MainWindow(database, tasks)
         qtbot.addWidget(window)
         window.show()
         qtbot.waitUntil(lambda: window.model.count > 0 and window.model.is_row_loaded(0))
@@ -282,6 +283,15 @@ def open_window(
     for window in windows:
         if window.isVisible():
             window.close()
+
+
+@pytest.fixture
+def open_window(
+    qtbot: QtBot, store: Database, tasks: TaskManager
+) -> Iterator[Callable[[], MainWindow]]:
+    """Opens a main window on the shared store and waits for its first rows."""
+    with _window_opener(qtbot, store, tasks) as open_one:
+        yield open_one
 
 
 @pytest.fixture
@@ -302,17 +312,5 @@ def open_writable_window(
     qtbot: QtBot, writable_store: Database, tasks: TaskManager
 ) -> Iterator[Callable[[], MainWindow]]:
     """Like ``open_window``, on the private copy of the store."""
-    windows: list[MainWindow] = []
-
-    def open_one() -> MainWindow:
-        window = MainWindow(writable_store, tasks)
-        qtbot.addWidget(window)
-        window.show()
-        qtbot.waitUntil(lambda: window.model.count > 0 and window.model.is_row_loaded(0))
-        windows.append(window)
-        return window
-
-    yield open_one
-    for window in windows:
-        if window.isVisible():
-            window.close()
+    with _window_opener(qtbot, writable_store, tasks) as open_one:
+        yield open_one

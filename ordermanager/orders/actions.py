@@ -271,10 +271,21 @@ def _item_event(
 ) -> ActionResult:
     order = load_order(session, order_id)
     _refuse_if_cancelled(order, what)
-    chosen = _items(order, item_ids)
     result = ActionResult(order_id)
-    fire_into(result, session, event, item_ids=[i.id for i in chosen], changed_by=changed_by)
+    _fire_for_items(result, session, order, item_ids, event, changed_by)
     return result
+
+
+def _fire_for_items(
+    result: ActionResult,
+    session: Session,
+    order: Order,
+    item_ids: Sequence[int] | None,
+    event: Event,
+    changed_by: str,
+) -> None:
+    chosen = _items(order, item_ids)
+    fire_into(result, session, event, item_ids=[i.id for i in chosen], changed_by=changed_by)
 
 
 def backorder(
@@ -308,14 +319,7 @@ def cancel(
         order.shipping_state = ShippingState.CANCELLED.value
         fire_into(result, session, Event.ORDER_CANCEL, changed_by=changed_by)
     else:
-        chosen = _items(order, item_ids)
-        fire_into(
-            result,
-            session,
-            Event.ITEM_CANCEL,
-            item_ids=[i.id for i in chosen],
-            changed_by=changed_by,
-        )
+        _fire_for_items(result, session, order, item_ids, Event.ITEM_CANCEL, changed_by)
     return result
 
 
@@ -331,14 +335,7 @@ def return_items(
         order.shipping_state = ShippingState.RETURNED.value
         fire_into(result, session, Event.ORDER_RETURNED, changed_by=changed_by)
     else:
-        chosen = _items(order, item_ids)
-        fire_into(
-            result,
-            session,
-            Event.ITEM_RETURNED,
-            item_ids=[i.id for i in chosen],
-            changed_by=changed_by,
-        )
+        _fire_for_items(result, session, order, item_ids, Event.ITEM_RETURNED, changed_by)
     return result
 
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLayout,
     QPlainTextEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -60,6 +61,29 @@ def orders_phrase(numbers: list[str], count: int) -> str:
     if count == 1:
         return f"order {numbers[0]}" if len(numbers) == 1 else "1 order"
     return f"{count:,} orders"
+
+
+def _frame(dialog: QDialog, intro: str, form: QLayout, ok_text: str) -> QPushButton:
+    """Intro text, the form and OK / Cancel: the frame every action dialog shares.
+
+    Returns the OK button, named after the action.
+    """
+    buttons = QDialogButtonBox(
+        QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, dialog
+    )
+    ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+    ok_button.setText(ok_text)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    layout = QVBoxLayout(dialog)
+    intro_label = QLabel(intro, dialog)
+    intro_label.setWordWrap(True)
+    layout.addWidget(intro_label)
+    layout.addLayout(form)
+    layout.addWidget(buttons)
+    # The dialog grows and shrinks with the error lines instead of squeezing the fields.
+    layout.setSizeConstraint(QLayout.SizeConstraint.SetFixedSize)
+    return ok_button
 
 
 class ShipDialog(QDialog):
@@ -108,22 +132,7 @@ class ShipDialog(QDialog):
         form.addRow("&Tracking numbers:", self.tracking_edit)
         form.addRow("", self.tracking_error)
 
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
-        )
-        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok_button.setText(ok_text)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-
-        layout = QVBoxLayout(self)
-        intro_label = QLabel(intro, self)
-        intro_label.setWordWrap(True)
-        layout.addWidget(intro_label)
-        layout.addLayout(form)
-        layout.addWidget(buttons)
-        # The dialog grows and shrinks with the error lines instead of squeezing the fields.
-        layout.setSizeConstraint(QLayout.SizeConstraint.SetFixedSize)
+        self.ok_button = _frame(self, intro, form, ok_text)
         self.tracking_edit.setMinimumWidth(320)
 
     def carrier(self) -> str:
@@ -183,19 +192,7 @@ class SetLabelDialog(QDialog):
         form = QFormLayout()
         form.addRow("&Status label:", self.label_combo)
         form.addRow("", self.label_error)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Set Label")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        intro_label = QLabel(intro, self)
-        intro_label.setWordWrap(True)
-        layout.addWidget(intro_label)
-        layout.addLayout(form)
-        layout.addWidget(buttons)
-        layout.setSizeConstraint(QLayout.SizeConstraint.SetFixedSize)
+        _frame(self, intro, form, "Set Label")
         self.label_combo.setMinimumWidth(240)
 
     def label(self) -> str:

@@ -6,9 +6,12 @@ live in the ``system_parameters`` table as text; a parameter never set reads as 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,10 +25,76 @@ _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 
 
+STORE_NAME_MAX_LENGTH = 100
+EMAIL_MAX_LENGTH = 254
+OSS_ACCOUNT_MAX_LENGTH = 100
+URL_MAX_LENGTH = 2000
+# Deliberately loose (one @, a dot in the domain, no spaces): strict RFC 5322 checks refuse real
+# addresses more often than they catch typos.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+
+
 class StackControllerMode(StrEnum):
     LOCAL = "local"
     SHARED = "shared"
     EXTERNAL = "external"
+
+
+def check_store_name(text: str) -> str:
+    """The store's name as it will be stored, or InvalidInputError saying what is wrong."""
+    name = text.strip()
+    if not name:
+        raise InvalidInputError("Enter the store's name.")
+    if len(name) > STORE_NAME_MAX_LENGTH:
+        raise InvalidInputError(
+            f"The store name is at most {STORE_NAME_MAX_LENGTH} characters ({len(name)} now)."
+        )
+    return name
+
+
+def check_email(text: str) -> str:
+    """An e-mail address such as orders@example.com; empty means "none"."""
+    email = text.strip()
+    if not email:
+        return ""
+    if len(email) > EMAIL_MAX_LENGTH or not _EMAIL.match(email):
+        raise InvalidInputError(f"'{email}' is not an e-mail address (like orders@example.com).")
+    return email
+
+
+def check_http_url(text: str) -> str:
+    """An http:// or https:// address with a host; empty means "none".
+
+    A password written into the URL is refused: the URL is stored as a plain setting, and
+    passwords belong in the keyring.
+    """
+    url = text.strip()
+    if not url:
+        return ""
+    example = "(like https://status.example.com/api)"
+    if len(url) > URL_MAX_LENGTH or any(c.isspace() for c in url):
+        raise InvalidInputError(f"'{url}' is not a web address {example}.")
+    try:
+        parts = urlsplit(url)
+        host, _port = parts.hostname, parts.port  # .port raises on a bad port number
+    except ValueError:
+        raise InvalidInputError(f"'{url}' is not a web address {example}.") from None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        raise InvalidInputError(f"The address must start with http:// or https:// {example}.")
+    if parts.password is not None:
+        raise InvalidInputError(
+            "Leave the password out of the address; enter it in the password field."
+        )
+    return url
+
+
+def check_oss_account(text: str) -> str:
+    account = text.strip()
+    if len(account) > OSS_ACCOUNT_MAX_LENGTH:
+        raise InvalidInputError(
+            f"The account name is at most {OSS_ACCOUNT_MAX_LENGTH} characters ({len(account)} now)."
+        )
+    return account
 
 
 @dataclass(frozen=True)
@@ -35,6 +104,8 @@ class Parameter:
     default: Value
     title: str
     choices: tuple[str, ...] = ()
+    # For text: returns the cleaned value or raises InvalidInputError with the operator's message.
+    check: Callable[[str], str] | None = None
 
     def parse(self, text: str) -> Value:
         """The typed value of ``text``, or InvalidInputError saying what would be accepted."""
@@ -58,6 +129,11 @@ class Parameter:
                     f"{self.name} is one of {', '.join(self.choices)}, not '{text}'."
                 )
             return lowered
+        if self.check is not None:
+            try:
+                return self.check(cleaned)
+            except InvalidInputError as exc:
+                raise InvalidInputError(f"{self.name}: {exc}") from None
         return cleaned
 
     def to_text(self, value: Value) -> str:
@@ -87,6 +163,31 @@ PARAMETERS: dict[str, Parameter] = {
             StackControllerMode.LOCAL.value,
             "Which stack controller sends status updates: local, shared or external",
             tuple(m.value for m in StackControllerMode),
+        ),
+        Parameter(
+            "StoreName",
+            str,
+            "",
+            "The store's name, as operators and e-mails show it",
+            (),
+            check_store_name,
+        ),
+        Parameter("StoreEmail", str, "", "The store's contact e-mail address", (), check_email),
+        Parameter(
+            "OrderStatusSystemUrl",
+            str,
+            "",
+            "The Order Status System's server address (http:// or https://)",
+            (),
+            check_http_url,
+        ),
+        Parameter(
+            "OrderStatusSystemAccount",
+            str,
+            "",
+            "The store's account name on the Order Status System (its password is in the keyring)",
+            (),
+            check_oss_account,
         ),
     )
 }

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import platformdirs
 
 APP_NAME = "OrderManager"
 APP_AUTHOR = "OrderManager"
+WORKSTATION_ID_ENV = "ORDERMANAGER_WORKSTATION_ID"
 
 
 def config_dir() -> Path:
@@ -31,6 +34,8 @@ def data_dir() -> Path:
 @dataclass
 class WorkstationConfig:
     database_url: str = ""
+    # Created once by workstation_id(); names this workstation's stack records (Local mode).
+    workstation_id: str = ""
 
     @classmethod
     def path(cls) -> Path:
@@ -45,11 +50,43 @@ class WorkstationConfig:
             return cls()
         if not isinstance(raw, dict):
             return cls()
-        return cls(database_url=str(raw.get("database_url", "")))
+        return cls(
+            database_url=str(raw.get("database_url", "")),
+            workstation_id=str(raw.get("workstation_id", "")),
+        )
 
     def save(self) -> None:
         path = self.path()
+        if not self.workstation_id:
+            # Callers that only change the database URL must not forget who we are: a new id
+            # would orphan the records this workstation queued in Local mode.
+            self.workstation_id = WorkstationConfig.load().workstation_id
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
         tmp.replace(path)
+
+
+_ids: dict[Path, str] = {}
+_ids_lock = threading.Lock()
+
+
+def workstation_id() -> str:
+    """This workstation's stable id (uuid hex), created on first use and kept in workstation.json.
+
+    ``ORDERMANAGER_WORKSTATION_ID`` overrides it (tests, the crash harness). Cached per config
+    file: bulk actions ask once per queued record.
+    """
+    override = os.environ.get(WORKSTATION_ID_ENV, "").strip()
+    if override:
+        return override
+    path = WorkstationConfig.path()
+    with _ids_lock:
+        known = _ids.get(path)
+        if known is None:
+            config = WorkstationConfig.load()
+            if not config.workstation_id:
+                config.workstation_id = uuid.uuid4().hex
+                config.save()
+            known = _ids[path] = config.workstation_id
+        return known

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -53,6 +54,8 @@ class Cart(Base):
     base_url: Mapped[str] = mapped_column(Text, default="")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The demo store's carts: the built-in demo connector answers for them (no real shop behind).
+    demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     orders: Mapped[list[Order]] = relationship(back_populates="cart")
 
@@ -328,7 +331,11 @@ class StatusUpdate(Base):
     __table_args__ = (
         Index("ix_stack_state_next_attempt", "state", "next_attempt_at"),
         Index("ix_stack_order_id", "order_id", "id"),
+        Index("ix_stack_claimed_by", "claimed_by"),
         CheckConstraint("state IN ('queued', 'held')", name="state_known"),
+        # Never reuse an id on SQLite: per-order FIFO is "smallest id first", and a reused id
+        # would put a new record before older ones (and confuse a fenced settle by id).
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -351,3 +358,57 @@ class StatusUpdate(Base):
     claim_token: Mapped[str | None] = mapped_column(String(32))
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claimed_by: Mapped[str] = mapped_column(String(100), default="")
+    # The workstation that queued it (ordermanager.workstation.workstation_id): Local mode sends
+    # only its own workstation's records.
+    queued_by: Mapped[str] = mapped_column(String(100), default="", server_default="")
+
+
+class StackControllerRow(Base):
+    """One running stack controller. Its heartbeat keeps its claims alive; a controller whose
+    heartbeat stops is recovered by the others (claims released, row removed, logged)."""
+
+    __tablename__ = "stack_controllers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    workstation: Mapped[str] = mapped_column(String(100))
+    host: Mapped[str] = mapped_column(String(200), default="")
+    pid: Mapped[int] = mapped_column(Integer, default=0)
+    mode: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(10), default="running")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_ok_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_total: Mapped[int] = mapped_column(Integer, default=0)
+    failed_total: Mapped[int] = mapped_column(Integer, default=0)
+    sends_last_minute: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StackLease(Base):
+    """The Shared-mode lease: the one controller allowed to send, until ``expires_at``."""
+
+    __tablename__ = "stack_lease"
+
+    name: Mapped[str] = mapped_column(String(30), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(32))
+    workstation: Mapped[str] = mapped_column(String(100), default="")
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class EventLogRow(Base):
+    """The log table: what the stack, its controllers and operators did (ordermanager.eventlog)."""
+
+    __tablename__ = "event_log"
+    __table_args__ = (Index("ix_event_log_at", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    source: Mapped[str] = mapped_column(String(30))
+    level: Mapped[str] = mapped_column(String(10), default="info")
+    message: Mapped[str] = mapped_column(Text)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
+    # A stack record's id; no foreign key: the record is usually gone when its entry is read.
+    record_id: Mapped[int | None] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(100), default="")

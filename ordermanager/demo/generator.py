@@ -125,7 +125,7 @@ def _prepare_store(connection: Connection, now: datetime) -> _Store:
     created = now - timedelta(days=HISTORY_DAYS + 30)
     new_carts = [
         {"name": s.name, "kind": s.kind, "base_url": s.base_url, "enabled": True,
-         "created_at": created}
+         "created_at": created, "demo": True}
         for s in data.CARTS if s.name not in existing
     ]  # fmt: skip
     if new_carts:

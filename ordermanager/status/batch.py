@@ -18,6 +18,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from ordermanager.db.models import LabelChange, LineItem, Order, StatusLabel, StatusUpdate
+from ordermanager.stack.notify import announce_queued
 from ordermanager.status.capabilities import can_take_status_updates
 from ordermanager.status.events import Event, event_info
 from ordermanager.status.firing import event_settings, status_update_row, status_updates_on
@@ -68,6 +69,7 @@ class BatchWrites:
             session.execute(insert(LabelChange), self.history)
         if self.records:
             session.execute(insert(StatusUpdate), self.records)
+            announce_queued(session)
 
 
 def label_names(session: Session) -> dict[int, str]:

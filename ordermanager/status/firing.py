@@ -27,8 +27,10 @@ from ordermanager.db.models import (
 )
 from ordermanager.errors import InvalidInputError, NotFoundError
 from ordermanager.settings import get_setting
+from ordermanager.stack.notify import announce_queued
 from ordermanager.status.capabilities import can_take_status_updates
 from ordermanager.status.events import EVENT_CACHE_KEY, Event, EventInfo, event_info
+from ordermanager.workstation import workstation_id
 
 
 @dataclass
@@ -252,6 +254,7 @@ def _queue(
     record = StatusUpdate(**row)
     session.add(record)
     session.flush()
+    announce_queued(session)
     return record.id
 
 
@@ -301,4 +304,5 @@ def status_update_row(
         "next_attempt_at": now,
         "last_error": "",
         "claimed_by": "",
+        "queued_by": workstation_id(),
     }

@@ -39,7 +39,13 @@ def _paid_and_refunded(session: Session, order_id: int) -> tuple[Decimal, Decima
 
 
 def log_payment(
-    session: Session, order_id: int, amount: Decimal, method: str = "", *, changed_by: str = ""
+    session: Session,
+    order_id: int,
+    amount: Decimal,
+    method: str = "",
+    *,
+    reference: str = "",
+    changed_by: str = "",
 ) -> ActionResult:
     order = load_order(session, order_id)
     if amount <= 0:
@@ -49,6 +55,7 @@ def log_payment(
             order_id=order.id,
             kind="payment",
             method=method.strip()[:50],
+            reference=reference.strip()[:100],
             amount=amount,
             paid_at=datetime.now(UTC),
         )
@@ -64,7 +71,13 @@ def log_payment(
 
 
 def refund(
-    session: Session, order_id: int, amount: Decimal, method: str = "", *, changed_by: str = ""
+    session: Session,
+    order_id: int,
+    amount: Decimal,
+    method: str = "",
+    *,
+    reference: str = "",
+    changed_by: str = "",
 ) -> ActionResult:
     order = load_order(session, order_id)
     paid, refunded = _paid_and_refunded(session, order.id)
@@ -80,6 +93,7 @@ def refund(
             order_id=order.id,
             kind="refund",
             method=method.strip()[:50],
+            reference=reference.strip()[:100],
             amount=amount,
             paid_at=datetime.now(UTC),
         )

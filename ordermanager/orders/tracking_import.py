@@ -72,6 +72,8 @@ def read_tracking_csv(source: Path | str) -> tuple[list[TrackingRow], list[RowEr
             raise InvalidInputError(f"There is no file {source}.") from None
         except UnicodeDecodeError:
             raise InvalidInputError(f"{source} is not a UTF-8 text (CSV) file.") from None
+        except OSError as exc:  # a folder, no permission: still the operator's to fix
+            raise InvalidInputError(f"{source} cannot be read: {exc.strerror}.") from None
     else:
         text = source.removeprefix("\ufeff")
     first_line = text.split("\n", 1)[0]

@@ -29,7 +29,6 @@ from ordermanager.status.defaults import load_defaults
 from tests.ui.conftest import SHOWCASE_NUMBER
 from ui.main_window import MainWindow
 from ui.orders import action_runner
-from ui.orders import actions as actions_module
 from ui.orders.action_dialogs import SetLabelDialog, ShipDialog
 from ui.orders.action_runner import ActionOutcome
 from ui.orders.model import OrderIdRole
@@ -166,7 +165,7 @@ def test_cancel__when_confirmed_cancels_the_order(
         asked.append(text)
         return QMessageBox.StandardButton.Yes
 
-    monkeypatch.setattr(actions_module.QMessageBox, "question", yes)
+    monkeypatch.setattr(QMessageBox, "question", yes)
     with qtbot.waitSignal(window.order_actions.action_did_finish):
         window.order_actions.cancel_action.trigger()
     assert len(asked) == 1
@@ -182,7 +181,7 @@ def test_cancel__when_not_confirmed_changes_nothing(
     row = unshipped_rows(window, writable_store, 1)[0]
     (order_id,) = select_rows(window, row, row)
     monkeypatch.setattr(
-        actions_module.QMessageBox, "question", lambda *args: QMessageBox.StandardButton.No
+        QMessageBox, "question", lambda *args: QMessageBox.StandardButton.No
     )
     window.order_actions.cancel_action.trigger()
     with writable_store.session() as session:
@@ -225,7 +224,7 @@ def test_ship__failures_are_listed_by_order_number_and_the_rest_is_done(
     numbers = [window.model.index(row, 0).data() for row in (1, 2)]
     warned: list[str] = []
     monkeypatch.setattr(
-        actions_module.QMessageBox,
+        QMessageBox,
         "warning",
         lambda _parent, _title, text, *args: warned.append(text),
     )
@@ -313,15 +312,31 @@ def test_context_menu__offers_the_actions_for_the_selection(window: MainWindow) 
     window.table.customContextMenuRequested.emit(QPoint(20, 20))
     menu = window.table.findChild(QMenu)
     assert isinstance(menu, QMenu)
-    texts = [action.text() for action in menu.actions() if not action.isSeparator()]
+    texts = [action.text() for action in menu.actions()]
     assert texts == [
         "&Approve",
         "&Hold",
+        "&Release Hold",
         "&Ship…",
+        "Enter Ship &Date…",
         "Enter &Tracking…",
-        "&Cancel Order",
         "Set &Label…",
+        "&Cancel Order",
+        "",  # item-level
+        "Shi&p Items…",
+        "&Backorder Items…",
+        "Ca&ncel Items…",
+        "R&eturn Items…",
+        "Dr&op Ship Items…",
+        "Add I&tem…",
+        "",  # money
+        "Log &Payment…",
+        "Re&fund…",
     ]
+    # Two orders: the actions on one order's items or money are off, and say why.
+    assert not window.order_actions.backorder_action.isEnabled()
+    assert "exactly one order" in window.order_actions.backorder_action.toolTip()
+    assert window.order_actions.release_hold_action.isEnabled()
     menu.close()
 
 

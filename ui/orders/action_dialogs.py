@@ -1,4 +1,5 @@
-"""The small dialogs of the order actions: Ship… / Enter Tracking… and Set Label….
+"""The small dialogs of the order actions: Ship… / Enter Tracking…, Set Label… and Enter Ship
+Date…, and the pieces every action dialog shares (the frame, the error line under a field).
 
 They only collect and check what the operator typed (each problem is shown at its field); the
 action itself runs in ``ui.orders.actions`` once the dialog is accepted.
@@ -7,9 +8,12 @@ action itself runs in ``ui.orders.actions`` once the dialog is accepted.
 from __future__ import annotations
 
 import re
+from datetime import date
 
+from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QComboBox,
+    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -42,7 +46,7 @@ ERROR_STYLE = "color: #c42b1c;"
 _SEPARATORS = re.compile(r"[\s,;]+")
 
 
-def _error_label(parent: QWidget, name: str) -> QLabel:
+def error_label(parent: QWidget, name: str) -> QLabel:
     label = QLabel(parent)
     label.setObjectName(name)
     label.setWordWrap(True)
@@ -51,7 +55,7 @@ def _error_label(parent: QWidget, name: str) -> QLabel:
     return label
 
 
-def _show(label: QLabel, message: str) -> None:
+def show_error(label: QLabel, message: str) -> None:
     label.setText(message)
     label.setVisible(bool(message))
 
@@ -63,7 +67,7 @@ def orders_phrase(numbers: list[str], count: int) -> str:
     return f"{count:,} orders"
 
 
-def _frame(dialog: QDialog, intro: str, form: QLayout, ok_text: str) -> QPushButton:
+def dialog_frame(dialog: QDialog, intro: str, form: QLayout, ok_text: str) -> QPushButton:
     """Intro text, the form and OK / Cancel: the frame every action dialog shares.
 
     Returns the OK button, named after the action.
@@ -104,8 +108,8 @@ class ShipDialog(QDialog):
         self.setWindowTitle(title)
         self._tracking_required = tracking_required
 
-        self.carrier_error = _error_label(self, "carrierError")
-        self.tracking_error = _error_label(self, "trackingError")
+        self.carrier_error = error_label(self, "carrierError")
+        self.tracking_error = error_label(self, "trackingError")
         self.carrier_combo = QComboBox(self)
         self.carrier_combo.setObjectName("carrierCombo")
         self.carrier_combo.setEditable(True)
@@ -115,7 +119,7 @@ class ShipDialog(QDialog):
         line_edit = self.carrier_combo.lineEdit()
         assert line_edit is not None
         line_edit.setPlaceholderText("Choose or type the carrier")
-        line_edit.textEdited.connect(lambda _text: _show(self.carrier_error, ""))
+        line_edit.textEdited.connect(lambda _text: show_error(self.carrier_error, ""))
 
         self.tracking_edit = QPlainTextEdit(self)
         self.tracking_edit.setObjectName("trackingNumbers")
@@ -124,7 +128,7 @@ class ShipDialog(QDialog):
             "One tracking number per line" + ("" if tracking_required else " (optional)")
         )
         self.tracking_edit.setFixedHeight(self.fontMetrics().height() * 5 + 12)
-        self.tracking_edit.textChanged.connect(lambda: _show(self.tracking_error, ""))
+        self.tracking_edit.textChanged.connect(lambda: show_error(self.tracking_error, ""))
 
         form = QFormLayout()
         form.addRow("&Carrier:", self.carrier_combo)
@@ -132,7 +136,7 @@ class ShipDialog(QDialog):
         form.addRow("&Tracking numbers:", self.tracking_edit)
         form.addRow("", self.tracking_error)
 
-        self.ok_button = _frame(self, intro, form, ok_text)
+        self.ok_button = dialog_frame(self, intro, form, ok_text)
         self.tracking_edit.setMinimumWidth(320)
 
     def carrier(self) -> str:
@@ -162,8 +166,8 @@ class ShipDialog(QDialog):
             tracking_problem = "Give at least one tracking number."
         elif numbers and not self.carrier():
             carrier_problem = "Which carrier has these tracking numbers?"
-        _show(self.carrier_error, carrier_problem)
-        _show(self.tracking_error, tracking_problem)
+        show_error(self.carrier_error, carrier_problem)
+        show_error(self.tracking_error, tracking_problem)
         if tracking_problem:
             self.tracking_edit.setFocus()
         elif carrier_problem:
@@ -182,17 +186,17 @@ class SetLabelDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("setLabelDialog")
         self.setWindowTitle("Set Label")
-        self.label_error = _error_label(self, "labelError")
+        self.label_error = error_label(self, "labelError")
         self.label_combo = QComboBox(self)
         self.label_combo.setObjectName("labelCombo")
         self.label_combo.addItems(labels)
         self.label_combo.setCurrentIndex(-1)
         self.label_combo.setPlaceholderText("Choose a status label")
-        self.label_combo.currentIndexChanged.connect(lambda _i: _show(self.label_error, ""))
+        self.label_combo.currentIndexChanged.connect(lambda _i: show_error(self.label_error, ""))
         form = QFormLayout()
         form.addRow("&Status label:", self.label_combo)
         form.addRow("", self.label_error)
-        _frame(self, intro, form, "Set Label")
+        dialog_frame(self, intro, form, "Set Label")
         self.label_combo.setMinimumWidth(240)
 
     def label(self) -> str:
@@ -200,7 +204,52 @@ class SetLabelDialog(QDialog):
 
     def accept(self) -> None:
         if not self.label():
-            _show(self.label_error, "Choose the label to set.")
+            show_error(self.label_error, "Choose the label to set.")
             self.label_combo.setFocus()
             return
         super().accept()
+
+
+# A ship date this far from today is almost surely a typo in the year.
+SHIP_DATE_RANGE_DAYS = 366
+
+
+class ShipDateDialog(QDialog):
+    """The day the selected orders ship (or shipped): today unless the operator picks another."""
+
+    def __init__(self, intro: str, parent: QWidget | None = None, *, today: date | None = None):
+        super().__init__(parent)
+        self.setObjectName("shipDateDialog")
+        self.setWindowTitle("Enter Ship Date")
+        self._today = today or date.today()
+        self.date_error = error_label(self, "dateError")
+        self.date_edit = QDateEdit(self)
+        self.date_edit.setObjectName("shipDate")
+        self.date_edit.setCalendarPopup(True)
+        self.date_edit.setDisplayFormat("yyyy-MM-dd")
+        self.date_edit.setDate(QDate(self._today))
+        self.date_edit.dateChanged.connect(lambda _d: show_error(self.date_error, ""))
+        form = QFormLayout()
+        form.addRow("Ship &date:", self.date_edit)
+        form.addRow("", self.date_error)
+        self.ok_button = dialog_frame(self, intro, form, "Save")
+        self.date_edit.setMinimumWidth(160)
+
+    def day(self) -> date:
+        chosen = self.date_edit.date()
+        return date(chosen.year(), chosen.month(), chosen.day())
+
+    def validate(self) -> bool:
+        distance = abs((self.day() - self._today).days)
+        problem = ""
+        if distance > SHIP_DATE_RANGE_DAYS:
+            when = "ago" if self.day() < self._today else "from now"
+            problem = f"That is more than a year {when}; check the year."
+        show_error(self.date_error, problem)
+        if problem:
+            self.date_edit.setFocus()
+        return not problem
+
+    def accept(self) -> None:
+        if self.validate():
+            super().accept()

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from ordermanager.db.engine import Database
 from ordermanager.db.models import Order
+from ordermanager.errors import OrderManagerError
 from ordermanager.orders.bulk import BulkResult, Progress, run_bulk
 from ui.tasks import ProgressRelay, TaskManager
 
@@ -114,6 +115,44 @@ class ActionRunner(QObject):
 
         def failed(error: BaseException) -> None:
             finish()
+            QMessageBox.warning(self._window, verb, f"{verb} did not run: {error}")
+            self._refresh()
+
+        self._set_running(True)
+        self._tasks.run(work, done, failed, write=True, owner=self)
+
+    def run_single(
+        self,
+        verb: str,
+        order_id: int,
+        action: CoreAction,
+        *,
+        refused: Callable[[str], None],
+        succeeded: Callable[[], None],
+    ) -> None:
+        """One order in one write transaction, for a dialog that stays open until it is done:
+        the core's refusal (an over-refund, say) goes to ``refused`` so the dialog shows it at
+        its field, instead of a message box after the dialog has gone."""
+        if self._running:
+            refused("Another action is still running; try again when it is done.")
+            return
+        database = self._database
+
+        def work() -> ActionOutcome:
+            with database.transaction() as session:
+                action(session, order_id)
+            return ActionOutcome(verb, 1, [], False)
+
+        def done(outcome: ActionOutcome) -> None:
+            self._set_running(False)
+            succeeded()
+            self._report(outcome)
+
+        def failed(error: BaseException) -> None:
+            self._set_running(False)
+            if isinstance(error, OrderManagerError):
+                refused(str(error))
+                return
             QMessageBox.warning(self._window, verb, f"{verb} did not run: {error}")
             self._refresh()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QFrame,
@@ -70,6 +70,9 @@ HISTORY_COLUMNS = (
 
 class OrderDetailPane(QWidget):
     detail_did_load = Signal(int)
+    # Right-click on the items table (position in its viewport); the order actions offer the
+    # item actions on ``selected_item_ids()``.
+    item_menu_requested = Signal(QPoint)
 
     def __init__(self, database: Database, tasks: TaskManager, parent: QWidget | None = None):
         super().__init__(parent)
@@ -98,6 +101,15 @@ class OrderDetailPane(QWidget):
     def message(self) -> str:
         """The text shown instead of an order ("Select an order…", an error), or ''."""
         return self._message.text() if self._stack.currentIndex() == 0 else ""
+
+    @property
+    def items_table(self) -> RecordTable:
+        return self._items
+
+    def selected_item_ids(self) -> list[int]:
+        """The line items selected in the items table, in table order."""
+        rows = sorted({index.row() for index in self._items.selectionModel().selectedRows()})
+        return [self._item_ids[row] for row in rows if row < len(self._item_ids)]
 
     def show_order(self, order_id: int | None) -> None:
         self._wanted = order_id
@@ -178,6 +190,9 @@ class OrderDetailPane(QWidget):
         self._note = text_label(content)
 
         self._items = RecordTable(ITEM_COLUMNS, content)
+        self._item_ids: list[int] = []
+        self._items.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self._items.customContextMenuRequested.connect(self.item_menu_requested)
         self._shipments = RecordTable(SHIPMENT_COLUMNS, content)
         self._shipments_empty = QLabel("Nothing shipped yet.", content)
         self._payments = RecordTable(PAYMENT_COLUMNS, content)
@@ -263,6 +278,7 @@ class OrderDetailPane(QWidget):
         self._note.setVisible(bool(detail.customer_note))
         self._note_title.setVisible(bool(detail.customer_note))
 
+        self._item_ids = [item.id for item in detail.items]
         self._items.set_rows(
             [
                 (

@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session
 from ordermanager.db.engine import Database
 from ordermanager.db.errors import DatabaseError, ForeignDatabaseError, SchemaTooNewError
 from ordermanager.db.location import DatabaseLocation
+from ordermanager.db.location import save as save_location
 from ordermanager.db.migrate import schema_state, translate_errors
 from ordermanager.db.models import Cart, Order
+from ordermanager.oss_account import has_oss_password, save_oss_password
 from ordermanager.settings import (
     StackControllerMode,
     all_settings,
@@ -181,3 +183,42 @@ def _without_password(message: str, location: DatabaseLocation) -> str:
     if password:
         message = message.replace(str(password), "***")
     return message
+
+
+# -- what the wizard and the Settings dialog load and save ----------------------------------
+
+
+@dataclass(frozen=True)
+class LoadedSetup:
+    settings: StoreSettings
+    oss_password_saved: bool
+    carts: list[CartSummary]
+
+
+@dataclass(frozen=True)
+class SetupChanges:
+    settings: StoreSettings
+    oss_password: str = ""  # empty: keep the saved password (if any)
+    database: DatabaseLocation | None = None  # None: keep this workstation's database
+
+
+def load_setup(database: Database) -> LoadedSetup:
+    """Everything the setup windows show; reads the database and asks the keyring."""
+    with database.session() as session:
+        settings = load_store_settings(session)
+        carts = list_cart_summaries(session)
+    return LoadedSetup(settings, has_oss_password(settings.oss_account), carts)
+
+
+def apply_setup(database: Database, changes: SetupChanges) -> list[str]:
+    """Save what the operator confirmed; returns the names of the settings that changed.
+
+    The keyring comes first: it is the step most likely to fail (no keyring on this desktop),
+    and failing there leaves the store's settings exactly as they were.
+    """
+    if changes.oss_password:
+        save_oss_password(changes.settings.oss_account, changes.oss_password)
+    if changes.database is not None:
+        save_location(changes.database)
+    with database.transaction() as session:
+        return save_store_settings(session, changes.settings)

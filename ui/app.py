@@ -68,7 +68,7 @@ def launch(database_url: str | None, tasks: TaskManager) -> MainWindow | int:
         return EXIT_ERROR
     if store is None:
         return EXIT_OK
-    return MainWindow(store.database, tasks, store_title=store.title)
+    return MainWindow(store.database, tasks, store_title=store.title, new_store=store.is_new)
 
 
 def show_error(message: str) -> None:
@@ -85,6 +85,8 @@ def main(database_url: str | None = None) -> int:
             return launched
         window = launched
         window.show()
+        if window.new_store:
+            window.open_setup_wizard()  # once: the next start finds the store set up
         return app.exec()
     finally:
         tasks.shutdown(wait=True)

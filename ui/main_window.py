@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import TypeVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -30,12 +31,17 @@ from ui.orders.detail import OrderDetailPane
 from ui.orders.filter_bar import FilterBar
 from ui.orders.model import OrderListModel
 from ui.orders.table import OrderTableView
+from ui.settings_dialog import SettingsDialog
 from ui.status_events.editor import StatusEventsDialog
 from ui.status_events.labels_dialog import LabelsDialog
 from ui.tasks import TaskManager
 from ui.ui_state import UiState
+from ui.wizard.wizard import StoreSetupWizard
 
 APP_TITLE = "Order Manager"
+_SetupWindow = TypeVar(
+    "_SetupWindow", StatusEventsDialog, LabelsDialog, SettingsDialog, StoreSetupWizard
+)
 
 
 class MainWindow(QMainWindow):
@@ -45,10 +51,12 @@ class MainWindow(QMainWindow):
         tasks: TaskManager,
         *,
         store_title: str | None = None,
+        new_store: bool = False,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
+        self.new_store = new_store  # an empty store just made: offer the Store Setup Wizard
         self.database = database
         self._tasks = tasks
         self._ui_state = UiState()
@@ -157,6 +165,17 @@ class MainWindow(QMainWindow):
             "Status &Labels…", partial(self._open_setup, LabelsDialog)
         )
         setup_menu.addActions([self.status_events_action, self.status_labels_action])
+        setup_menu.addSeparator()
+        self.setup_wizard_action = self._action(
+            "Store Setup &Wizard…",
+            self.open_setup_wizard,
+            tip="Set up the store step by step: details, database, status updates, carts",
+        )
+        self.settings_action = self._action(
+            "&Settings…", partial(self._open_setup, SettingsDialog), "Ctrl+,"
+        )
+        self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        setup_menu.addActions([self.setup_wizard_action, self.settings_action])
 
         help_menu = menus.addMenu("&Help")
         about = self._action(f"&About {APP_TITLE}", self._show_about)
@@ -197,11 +216,16 @@ class MainWindow(QMainWindow):
 
         self._tasks.run(load, show, owner=self)
 
-    def _open_setup(self, dialog_class: type[StatusEventsDialog] | type[LabelsDialog]) -> None:
+    def open_setup_wizard(self) -> StoreSetupWizard:
+        """Setup ▸ Store Setup Wizard…; also opened once on a new empty store."""
+        return self._open_setup(StoreSetupWizard)
+
+    def _open_setup(self, dialog_class: type[_SetupWindow]) -> _SetupWindow:
         dialog = dialog_class(self.database, self._tasks, self)
         dialog.finished.connect(dialog.deleteLater)
         dialog.finished.connect(lambda _result: self.refresh())  # labels may have been renamed
         dialog.open()
+        return dialog
 
     def _show_counts(self, matching: int, total: int | None) -> None:
         if self.model.order_filter.is_empty or total is None:

@@ -21,6 +21,7 @@ from ordermanager.db import location as db_location
 from ordermanager.db.engine import Database
 from ordermanager.db.location import DatabaseLocation
 from ordermanager.db.migrate import open_database
+from ordermanager.store_setup import SchemaCondition, check_database
 from ordermanager.workstation import data_dir
 from ui.first_run import FirstRunChoice, ask_first_run_choice
 from ui.tasks import ProgressRelay, TaskManager
@@ -43,6 +44,7 @@ class DemoCancelled(Exception):
 class OpenedStore:
     database: Database
     title: str | None  # None: the window names the store after its database
+    is_new: bool = False  # the database was empty: the Store Setup Wizard opens once
 
 
 def demo_path() -> Path:
@@ -75,10 +77,20 @@ def open_store(
             continue  # back to the offer: the operator may prefer an empty store now
         title = DEMO_TITLE
         break
-    database = run_with_progress(
-        tasks, lambda: open_database(location), "Opening store…", write=True
+    database, is_new = run_with_progress(
+        tasks, lambda: _open_noting_new(location), "Opening store…", write=True
     )
-    return OpenedStore(database, title)
+    return OpenedStore(database, title, is_new)
+
+
+def _open_noting_new(location: DatabaseLocation) -> tuple[Database, bool]:
+    """Open the store, and say whether it was empty before (a new store, never set up).
+
+    Asked before opening because opening creates the schema. A database that cannot be checked
+    is not called new; opening it then reports the problem.
+    """
+    is_new = check_database(location).condition is SchemaCondition.EMPTY
+    return open_database(location), is_new
 
 
 def ensure_demo_store(tasks: TaskManager, orders: int | None = None) -> DatabaseLocation:

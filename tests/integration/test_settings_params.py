@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import keyring
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 from ordermanager.cli import main
 from ordermanager.db.engine import Database
@@ -152,6 +152,15 @@ def test_check_database__reports_each_condition(
     current = check_database(pg_location)
     assert current.condition is SchemaCondition.CURRENT and current.orders == 0
     assert "up to date" in current.message
+
+    foreign = DatabaseLocation(pg_location.url, "option")
+    engine = create_engine(foreign.url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE alembic_version"))
+    engine.dispose()
+    found = check_database(foreign)
+    assert found.condition is SchemaCondition.FOREIGN and found.reachable and not found.usable
+    assert "not Order Manager's" in found.message
 
     unreachable = check_database(
         DatabaseLocation(pg_location.url.set(port=1, password="Hidden-Pw-42"), "option")

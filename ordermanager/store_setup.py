@@ -147,8 +147,8 @@ def check_database(location: DatabaseLocation) -> DatabaseCheck:
             return DatabaseCheck(
                 shown,
                 SchemaCondition.EMPTY,
-                "Connected. The database is empty: Order Manager sets up a new store in it "
-                "when it starts with it.",
+                "The database is empty: Order Manager sets up a new store in it when it "
+                "first starts with it.",
             )
         with database.session() as session:
             orders = session.query(Order.id).count()
@@ -156,20 +156,20 @@ def check_database(location: DatabaseLocation) -> DatabaseCheck:
             return DatabaseCheck(
                 shown,
                 SchemaCondition.CURRENT,
-                f"Connected. This is an Order Manager store ({orders:,} orders), up to date.",
+                f"It holds an Order Manager store ({orders:,} orders), up to date.",
                 orders,
             )
         return DatabaseCheck(
             shown,
             SchemaCondition.NEEDS_UPGRADE,
-            f"Connected. This Order Manager store ({orders:,} orders) was made by an older "
-            "version; it is upgraded when Order Manager starts with it.",
+            f"It holds an Order Manager store ({orders:,} orders) made by an older version; "
+            "Order Manager upgrades it (after a backup) when it starts with it.",
             orders,
         )
     except SchemaTooNewError as exc:
-        return DatabaseCheck(shown, SchemaCondition.TOO_NEW, f"Connected, but: {exc}")
+        return DatabaseCheck(shown, SchemaCondition.TOO_NEW, str(exc))
     except ForeignDatabaseError as exc:
-        return DatabaseCheck(shown, SchemaCondition.FOREIGN, f"Connected, but: {exc}")
+        return DatabaseCheck(shown, SchemaCondition.FOREIGN, str(exc))
     except DatabaseError as exc:
         return DatabaseCheck(
             shown, SchemaCondition.UNREACHABLE, _without_password(str(exc), location)

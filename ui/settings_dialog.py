@@ -86,7 +86,7 @@ class SettingsDialog(QDialog):
             group.changed.connect(self._update_buttons)
         self.setEnabled(False)  # until the stored values are in
         self._update_buttons()
-        self.resize(640, 0)
+        self.setMinimumWidth(640)  # room for the explanations on one or two lines each
         tasks.run(lambda: load_setup(database), self._did_load, self._load_failed, owner=self)
 
     def _button(self, which: QDialogButtonBox.StandardButton) -> QPushButton:

@@ -76,7 +76,7 @@ class DatabasePage(SetupPage):
         self._checking = False
 
         in_use = QLabel(
-            f"In use now: <b>{_html(current.display())}</b>"
+            f"In use now: <b>{_html(describe(current))}</b>"
             + (f"<br>{SOURCE_NOTE[current.source]}" if current.source in SOURCE_NOTE else ""),
             self,
         )
@@ -97,8 +97,8 @@ class DatabasePage(SetupPage):
             else db_location.parse_url(str(db_location.default_sqlite_path()), "saved setting")
         )
         sqlite_hint = hint_label(
-            f"The store is the file {self._sqlite_location.sqlite_path}. Nothing to set up; "
-            "only this computer can use it.",
+            f"The store is kept in the file {self._sqlite_location.sqlite_path}. Nothing to set "
+            "up; only this computer can use it.",
             self,
         )
         sqlite_hint.setContentsMargins(24, 0, 0, 0)
@@ -249,7 +249,7 @@ class DatabasePage(SetupPage):
             note = "Press Test Connection: a new server must answer before you can go on."
         else:
             note = (
-                f"On Finish, this computer switches to {changed.display()}. The change takes "
+                f"On Finish, this computer switches to {describe(changed)}. The change takes "
                 "effect the next time Order Manager starts."
             )
         self.note_label.setText(note)
@@ -264,7 +264,7 @@ class DatabasePage(SetupPage):
             return
         self._checking = True
         self.test_button.setEnabled(False)
-        self._show_result(f"Connecting to {chosen.display()}…", "")
+        self._show_result(f"Connecting to {describe(chosen)}…", "")
         self.completeChanged.emit()
         key = _key(chosen)
 
@@ -291,13 +291,26 @@ class DatabasePage(SetupPage):
         if check.usable:
             self._show_result(f"✔ Reachable. {check.message}", OK_COLOR)
         elif check.reachable:
-            self._show_result(f"✘ Reachable, but not usable. {check.message}", ERROR_COLOR)
+            self._show_result(
+                f"✘ Reachable, but Order Manager cannot use it. {check.message}", ERROR_COLOR
+            )
         else:
             self._show_result(f"✘ Not reachable. {check.message}", ERROR_COLOR)
 
     def _show_result(self, text: str, color: str) -> None:
         self.result_label.setText(text)
         self.result_label.setStyleSheet(f"color: {color};" if color else "")
+
+
+def describe(location: DatabaseLocation) -> str:
+    """The database in an operator's words, never with its password."""
+    path = location.sqlite_path
+    if path is not None:
+        return f"the SQLite file {path}"
+    url = location.url
+    where = f"{url.host or 'localhost'}:{url.port or DEFAULT_PORT}"
+    user = f" as user {url.username}" if url.username else ""
+    return f"the PostgreSQL database {url.database} on {where}{user}"
 
 
 def _same_place(a: URL, b: URL) -> bool:

@@ -26,7 +26,7 @@ from ordermanager.store_setup import (
     load_setup,
 )
 from ui.tasks import TaskManager
-from ui.wizard.database_page import DatabasePage
+from ui.wizard.database_page import DatabasePage, describe
 from ui.wizard.field_groups import MODE_TEXT
 from ui.wizard.pages import OrderStatusAccountPage, SetupPage, StackControllerPage, StoreDetailsPage
 from ui.wizard.review_pages import CartsPage, FinishPage, StatusEventsPage
@@ -138,7 +138,7 @@ class StoreSetupWizard(QWizard):
 
     def summary(self) -> list[tuple[str, str]]:
         changes = self.changes()
-        return summary_rows(changes, self._database.location.display())
+        return summary_rows(changes, describe(self._database.location))
 
     # -- saving ------------------------------------------------------------------------------
 
@@ -185,7 +185,7 @@ def summary_rows(changes: SetupChanges, database_in_use: str) -> list[tuple[str,
         rows.append(("Database", f"{database_in_use} (unchanged)"))
     else:
         rows.append(
-            ("Database", f"{changes.database.display()}, from the next start of Order Manager")
+            ("Database", f"{describe(changes.database)}, from the next start of Order Manager")
         )
     rows.append(("Use Status Updates", "on" if settings.use_status_updates else "off"))
     if settings.send_updates_to_oss:

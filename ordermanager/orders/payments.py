@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from ordermanager.db.models import Payment
 from ordermanager.errors import InvalidInputError
+from ordermanager.money import money_text
 from ordermanager.orders.actions import ActionResult, fire_into, load_order
 from ordermanager.orders.states import PaymentState
 from ordermanager.status.events import Event
@@ -85,8 +86,8 @@ def refund(
         raise InvalidInputError("A refund must be more than 0.")
     if refunded + amount > paid:
         raise InvalidInputError(
-            f"Order {order.number} has {paid - refunded} {order.currency} left to refund, "
-            f"less than {amount}."
+            f"Order {order.number} has {money_text(paid - refunded)} {order.currency} left to "
+            f"refund, less than {money_text(amount)}."
         )
     session.add(
         Payment(

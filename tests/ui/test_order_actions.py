@@ -8,19 +8,28 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import date, timedelta
 from functools import partial
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, Qt
+from PySide6.QtCore import QDate, QItemSelection, QItemSelectionModel, QPoint, Qt
+from PySide6.QtGui import QAction
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QMenu, QMessageBox, QProgressDialog, QPushButton
+from PySide6.QtWidgets import QLabel, QMenu, QMessageBox, QProgressDialog, QPushButton, QToolBar
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ordermanager.db.engine import Database
-from ordermanager.db.models import Order, Shipment, StatusLabel, StatusUpdate, TrackingNumber
+from ordermanager.db.models import (
+    LabelChange,
+    Order,
+    Shipment,
+    StatusLabel,
+    StatusUpdate,
+    TrackingNumber,
+)
 from ordermanager.orders import actions as core_actions
 from ordermanager.orders.bulk import run_bulk
 from ordermanager.orders.query import fetch_orders
@@ -29,7 +38,7 @@ from ordermanager.status.defaults import load_defaults
 from tests.ui.conftest import SHOWCASE_NUMBER
 from ui.main_window import MainWindow
 from ui.orders import action_runner
-from ui.orders.action_dialogs import SetLabelDialog, ShipDialog
+from ui.orders.action_dialogs import SetLabelDialog, ShipDateDialog, ShipDialog
 from ui.orders.action_runner import ActionOutcome
 from ui.orders.model import OrderIdRole
 
@@ -75,6 +84,17 @@ def queued(database: Database, order_id: int) -> list[tuple[str, str | None]]:
             .order_by(StatusUpdate.id)
         )
         return [(event, label) for event, label in rows]
+
+
+def history(database: Database, order_id: int) -> list[str]:
+    with database.session() as session:
+        return list(
+            session.execute(
+                select(LabelChange.event)
+                .where(LabelChange.order_id == order_id)
+                .order_by(LabelChange.id)
+            ).scalars()
+        )
 
 
 def unshipped_rows(window: MainWindow, database: Database, wanted: int) -> list[int]:
@@ -180,9 +200,7 @@ def test_cancel__when_not_confirmed_changes_nothing(
 ) -> None:
     row = unshipped_rows(window, writable_store, 1)[0]
     (order_id,) = select_rows(window, row, row)
-    monkeypatch.setattr(
-        QMessageBox, "question", lambda *args: QMessageBox.StandardButton.No
-    )
+    monkeypatch.setattr(QMessageBox, "question", lambda *args: QMessageBox.StandardButton.No)
     window.order_actions.cancel_action.trigger()
     with writable_store.session() as session:
         assert session.get_one(Order, order_id).shipping_state == "unshipped"
@@ -357,3 +375,71 @@ def test_approve__reaches_selected_rows_whose_page_was_never_loaded(
         window.order_actions.approve_action.trigger()
     assert finished.args[0].done == 11
     assert [label_of(writable_store, order_id) for order_id in wanted] == ["Approved"] * 11
+
+
+def test_enter_ship_date__a_far_date_is_flagged_then_both_orders_get_the_day(
+    qtbot: QtBot, window: MainWindow, writable_store: Database
+) -> None:
+    ids = select_rows(window, 1, 2)
+    with qtbot.waitSignal(window.order_actions.dialog_did_open) as opened:
+        window.order_actions.ship_date_action.trigger()
+    dialog = opened.args[0]
+    assert isinstance(dialog, ShipDateDialog)
+    assert dialog.day() == date.today()  # the default
+    assert "2 orders" in " ".join(label.text() for label in dialog.findChildren(QLabel))
+    far = date.today() + timedelta(days=400)
+    dialog.date_edit.setDate(QDate(far.year, far.month, far.day))
+    dialog.ok_button.click()
+    assert dialog.isVisible()
+    assert dialog.date_error.text() == "That is more than a year from now; check the year."
+    wanted = date.today() + timedelta(days=3)
+    dialog.date_edit.setDate(QDate(wanted.year, wanted.month, wanted.day))
+    assert not dialog.date_error.isVisibleTo(dialog)
+    with qtbot.waitSignal(window.order_actions.action_did_finish) as finished:
+        dialog.ok_button.click()
+    assert finished.args[0].done == 2
+    with writable_store.session() as session:
+        days = [session.get_one(Order, order_id).ship_date for order_id in ids]
+    assert days == [wanted, wanted]
+    assert [label_of(writable_store, order_id) for order_id in ids] == ["Ship Date Set"] * 2
+    assert [history(writable_store, order_id) for order_id in ids] == [["Ship Date Entered"]] * 2
+
+
+def test_release_hold__releases_the_held_orders(
+    qtbot: QtBot, window: MainWindow, writable_store: Database
+) -> None:
+    ids = select_rows(window, 3, 4)
+    with qtbot.waitSignal(window.order_actions.action_did_finish):
+        window.order_actions.hold_action.trigger()
+    assert [label_of(writable_store, order_id) for order_id in ids] == ["On Hold"] * 2
+    with qtbot.waitSignal(window.order_actions.action_did_finish) as finished:
+        window.order_actions.release_hold_action.trigger()
+    assert finished.args[0].done == 2
+    assert [label_of(writable_store, order_id) for order_id in ids] == ["Approved"] * 2
+    expected = ["Order On Hold", "Order Released From Hold"]
+    assert [history(writable_store, order_id) for order_id in ids] == [expected] * 2
+
+
+def test_order_menu__is_grouped_and_the_toolbar_keeps_the_frequent_actions(
+    window: MainWindow,
+) -> None:
+    toolbar = window.findChild(QToolBar, "orderToolbar")
+    assert isinstance(toolbar, QToolBar)
+    assert [a.text() for a in toolbar.actions()] == [
+        "&Approve",
+        "&Hold",
+        "&Ship…",
+        "Enter &Tracking…",
+        "Set &Label…",
+    ]
+    menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Order" and a.menu())
+    assert isinstance(menu, QMenu)
+    texts = [a.text() for a in menu.actions()]
+    assert texts.count("") == 2  # order-level | item-level | money
+    assert "&Import Tracking…" in texts
+    # Every shortcut in the window is used once.
+    keys = [
+        a.shortcut().toString() for a in window.findChildren(QAction) if not a.shortcut().isEmpty()
+    ]
+    assert len(keys) == len(set(keys))
+    assert "Ctrl+Shift+S" not in keys  # kept for the Stack Controller Status window

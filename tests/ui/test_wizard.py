@@ -210,6 +210,32 @@ def test_wizard__cancel_writes_nothing(
     assert stored_settings(writable_store)["UseStatusUpdates"] is False
 
 
+def test_wizard__a_failed_save_is_reported_on_the_finish_page_and_nothing_is_kept(
+    qtbot: QtBot, writable_store: Database, open_wizard: Callable[[Database], StoreSetupWizard]
+) -> None:
+    # The tests' default keyring refuses everything, like a desktop without one.
+    before = stored_texts(writable_store)
+    wizard = open_wizard(writable_store)
+    type_into(qtbot, wizard.store_page.group.name_field, "Harbor Outfitters")
+    go_next(qtbot, wizard, Page.DATABASE)
+    go_next(qtbot, wizard, Page.ORDER_STATUS)
+    oss = wizard.order_status_page.group
+    click(qtbot, oss.send_updates_check)
+    type_into(qtbot, oss.url_field, "https://status.harbor.example")
+    type_into(qtbot, oss.account_field, "harbor")
+    type_into(qtbot, oss.password_field, "Pw-Nowhere-4")
+    for expected in (Page.STATUS_EVENTS, Page.STACK, Page.CARTS, Page.FINISH):
+        go_next(qtbot, wizard, expected)
+    with qtbot.waitSignal(wizard.setup_did_fail) as failed:
+        click(qtbot, button(wizard, Finish))
+    message = failed.args[0]
+    assert message.startswith("Nothing was saved: ") and "keyring" in message
+    assert "Pw-Nowhere-4" not in message
+    assert wizard.isVisible() and wizard.finish_page.error_label.text() == message
+    assert button(wizard, Finish).isEnabled()
+    assert stored_texts(writable_store) == before
+
+
 def test_wizard__a_saved_store_is_shown_and_the_saved_password_kept(
     qtbot: QtBot,
     writable_store: Database,

@@ -55,7 +55,6 @@ class StoreSetupWizard(QWizard):
         self.setWindowTitle(TITLE)
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
-        self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, False)
         self._database = database
         self._tasks = tasks
         self.loaded: LoadedSetup | None = None
@@ -147,8 +146,7 @@ class StoreSetupWizard(QWizard):
         if self.saving or self.loaded is None:
             return
         changes = self.changes()
-        self.saving = True
-        self.finish_page.set_saving(True)
+        self._set_saving(True)
         self._tasks.run(
             lambda: apply_setup(self._database, changes),
             self._did_save,
@@ -157,15 +155,23 @@ class StoreSetupWizard(QWizard):
             owner=self,
         )
 
+    def _set_saving(self, saving: bool) -> None:
+        # Back and Cancel wait too: the save runs to its end either way, so the window
+        # should not pretend it could still be called off.
+        self.saving = saving
+        self.finish_page.set_saving(saving)
+        for which in (QWizard.WizardButton.BackButton, QWizard.WizardButton.CancelButton):
+            button = self.button(which)
+            if button is not None:
+                button.setEnabled(not saving)
+
     def _did_save(self, changed: list[str]) -> None:
-        self.saving = False
-        self.finish_page.set_saving(False)
+        self._set_saving(False)
         self.setup_did_save.emit(changed)
         super().accept()
 
     def _save_failed(self, error: BaseException) -> None:
-        self.saving = False
-        self.finish_page.set_saving(False)
+        self._set_saving(False)
         if isinstance(error, OrderManagerError):
             message = f"Nothing was saved: {error}"
         else:

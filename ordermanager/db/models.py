@@ -329,7 +329,9 @@ class StatusUpdate(Base):
 
     __tablename__ = "stack"
     __table_args__ = (
-        Index("ix_stack_state_next_attempt", "state", "next_attempt_at"),
+        # Claims walk queued records oldest first (ordermanager.stack.queue): an index in id
+        # order, so the first due head is found without sorting the whole stack.
+        Index("ix_stack_state_id", "state", "id"),
         Index("ix_stack_order_id", "order_id", "id"),
         Index("ix_stack_claimed_by", "claimed_by"),
         CheckConstraint("state IN ('queued', 'held')", name="state_known"),

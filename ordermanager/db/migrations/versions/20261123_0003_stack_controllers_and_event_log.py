@@ -6,7 +6,8 @@ Create Date: 2026-11-23 13:15:00
 
 On SQLite the stack table is rebuilt (Alembic batch mode) because AUTOINCREMENT can only be given
 when a table is created: without it SQLite reuses the id of a deleted last record, which would
-break "smallest id first" (per-order FIFO). PostgreSQL sequences never reuse ids.
+break "smallest id first" (per-order FIFO). PostgreSQL sequences never reuse ids. The (state, next_attempt_at) index gives way to (state, id):
+claims want the oldest due record, and SQLite sorted the whole stack to find it.
 """
 
 from __future__ import annotations
@@ -74,9 +75,13 @@ def upgrade() -> None:
             table_kwargs={"sqlite_autoincrement": True},
         ) as batch:
             batch.add_column(queued_by)
+            batch.drop_index("ix_stack_state_next_attempt")
+            batch.create_index("ix_stack_state_id", ["state", "id"], unique=False)
             batch.create_index("ix_stack_claimed_by", ["claimed_by"], unique=False)
     else:
         op.add_column("stack", queued_by)
+        op.drop_index("ix_stack_state_next_attempt", table_name="stack")
+        op.create_index("ix_stack_state_id", "stack", ["state", "id"], unique=False)
         op.create_index("ix_stack_claimed_by", "stack", ["claimed_by"], unique=False)
 
     op.add_column(
@@ -140,7 +145,11 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         with op.batch_alter_table("stack", recreate="always") as batch:
             batch.drop_index("ix_stack_claimed_by")
+            batch.drop_index("ix_stack_state_id")
+            batch.create_index("ix_stack_state_next_attempt", ["state", "next_attempt_at"])
             batch.drop_column("queued_by")
     else:
         op.drop_index("ix_stack_claimed_by", table_name="stack")
+        op.drop_index("ix_stack_state_id", table_name="stack")
+        op.create_index("ix_stack_state_next_attempt", "stack", ["state", "next_attempt_at"])
         op.drop_column("stack", "queued_by")

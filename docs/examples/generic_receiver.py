@@ -45,6 +45,7 @@ def apply_update(update: dict[str, Any]) -> None:
 
 class Receiver(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are two writes: do not delay the second
     secret: bytes = b""
 
     def do_POST(self) -> None:

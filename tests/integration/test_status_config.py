@@ -173,6 +173,10 @@ def test_settings_defaults_and_set(any_db: Database) -> None:
             "UseStatusUpdates": False,
             "SendUpdatesToOrderStatusSystem": False,
             "StackControllerMode": "local",
+            "StoreName": "",
+            "StoreEmail": "",
+            "OrderStatusSystemUrl": "",
+            "OrderStatusSystemAccount": "",
         }
     with any_db.transaction() as session:
         set_setting(session, "usestatusupdates", "YES")

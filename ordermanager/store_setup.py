@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ordermanager.db.engine import Database
@@ -151,7 +151,7 @@ def check_database(location: DatabaseLocation) -> DatabaseCheck:
                 "first starts with it.",
             )
         with database.session() as session:
-            orders = session.query(Order.id).count()
+            orders = session.execute(select(func.count()).select_from(Order)).scalar_one()
         if state.up_to_date:
             return DatabaseCheck(
                 shown,

@@ -272,7 +272,10 @@ class DatabasePage(SetupPage):
             self._checking = False
             self.test_button.setEnabled(True)
             self._checked = (key, check)
-            self._show_check(check)
+            if self.last_check() is check:
+                self._show_check(check)
+            else:
+                self.result_label.clear()  # the fields changed while it ran: not their answer
             self._update_note()
             self.completeChanged.emit()
             self.connection_did_check.emit(check)

@@ -8,20 +8,20 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from ordermanager.db.engine import Database
 from ordermanager.db.location import parse_url
 from ordermanager.db.migrate import alembic_config, open_database
 from ordermanager.db.models import Cart, Order, StatusUpdate
-from ordermanager.stack import notify, queue
+from ordermanager.eventlog import recent_events
+from ordermanager.stack import controllers, election, notify, queue
 from ordermanager.status.events import Event, event_info
 from ordermanager.status.firing import status_update_row
 from tests import factories
@@ -333,72 +333,6 @@ def test_an_existing_store_upgrades_and_keeps_its_records(tmp_path: Path) -> Non
     assert "AUTOINCREMENT" in ddl and "ck_stack_state_known" in ddl
 
 
-# -- concurrency (PostgreSQL) -------------------------------------------------------------------
-
-
-def test_four_controllers_claim_disjoint_records(pg_db: Database) -> None:
-    """2,000 records, each the head of its own order; four controllers with their own engines
-    claim behind a barrier: every record is claimed exactly once."""
-    total = 2000
-    make_orders(pg_db, 1)
-    order_ids = make_orders_bulk(pg_db, total)
-    with pg_db.transaction() as session:
-        cart_id = session.execute(select(Cart.id)).scalar_one()
-        rows = [
-            status_update_row(
-                event_info(Event.ORDER_SHIPPED),
-                order_id=order_id,
-                order_remote_id="r",
-                order_number="1000",
-                cart_id=cart_id,
-                cart_kind="woocommerce",
-                order_label=None,
-                order_changed=True,
-                item_changes=[],
-                tracking=[],
-                carrier="",
-                now=T0,
-            )
-            for order_id in order_ids
-        ]
-        session.execute(insert(StatusUpdate), rows)
-
-    databases = [Database(pg_db.location) for _ in range(4)]
-    barrier = threading.Barrier(4)
-    claimed: list[list[int]] = [[] for _ in databases]
-    errors: list[BaseException] = []
-
-    def run(index: int) -> None:
-        try:
-            with databases[index].engine.connect():
-                pass  # connect before the start, so all four really race
-            barrier.wait(timeout=30)
-            while True:
-                batch = queue.claim(databases[index], f"ctl-{index}", limit=10, lease=LEASE)
-                if not batch:
-                    return
-                claimed[index].extend(r.id for r in batch)
-        except BaseException as exc:  # reported by the main thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    for database in databases:
-        database.dispose()
-    assert errors == []
-    counts = Counter(rid for ids in claimed for rid in ids)
-    assert len(counts) == total and set(counts.values()) == {1}
-    assert all(claimed), "every controller should have won some records"
-    with pg_db.session() as session:
-        unclaimed = session.execute(
-            select(func.count()).where(StatusUpdate.claim_token.is_(None))
-        ).scalar_one()
-    assert unclaimed == 0
-
-
 def make_orders_bulk(db: Database, count: int) -> list[int]:
     """``count`` copies of the first order, inserted at once (the factory is one by one)."""
     with db.transaction() as session:
@@ -408,3 +342,104 @@ def make_orders_bulk(db: Database, count: int) -> list[int]:
         }
         rows = [{**columns, "remote_id": f"bulk-{n}", "number": f"B{n}"} for n in range(count)]
         return list(session.execute(insert(Order).returning(Order.id), rows).scalars())
+
+
+# -- heartbeats and recovery -------------------------------------------------------------------
+
+
+def test_heartbeat_keeps_claims_alive_past_the_lease(any_db: Database) -> None:
+    (a,) = make_orders(any_db, 1)
+    (rid,) = enqueue(any_db, a)
+    ctl = controllers.register_controller(any_db, mode="local", workstation="ws-1", now=T0)
+    (record,) = queue.claim(any_db, ctl, lease=LEASE, now=T0)
+    beat = T0 + timedelta(seconds=20)
+    stats = controllers.ControllerStats(sent_total=3, sends_last_minute=2, last_ok_at=T0)
+    assert controllers.heartbeat(any_db, ctl, lease=LEASE, state="running", stats=stats, now=beat)
+
+    past_first_lease = T0 + LEASE + timedelta(seconds=5)
+    assert queue.claim(any_db, "other", lease=LEASE, now=past_first_lease) == []
+    assert stack_rows(any_db)[rid].claimed_until == beat + LEASE
+    (info,) = controllers.list_controllers(any_db)
+    assert (info.id, info.workstation, info.mode, info.state) == (ctl, "ws-1", "local", "running")
+    assert info.heartbeat_at == beat and info.sent_total == 3 and info.sends_last_minute == 2
+    assert info.last_ok_at == T0 and info.as_json()["heartbeat_at"] == beat.isoformat()
+    assert controllers.claims_held(any_db, ctl) == 1
+    # Without further heartbeats the claim runs out like any lease.
+    (taken,) = queue.claim(any_db, "other", lease=LEASE, now=beat + LEASE + timedelta(seconds=1))
+    assert taken.id == record.id
+
+
+def test_a_dead_controllers_claims_are_recovered_and_logged(any_db: Database) -> None:
+    a, b = make_orders(any_db, 2)
+    enqueue(any_db, a)
+    enqueue(any_db, b)
+    dead = controllers.register_controller(any_db, mode="external", workstation="ws-1", now=T0)
+    alive = controllers.register_controller(any_db, mode="external", workstation="ws-2", now=T0)
+    claimed = queue.claim(any_db, dead, limit=2, lease=timedelta(minutes=10), now=T0)
+    assert len(claimed) == 2
+    later = T0 + timedelta(seconds=40)
+    idle = controllers.ControllerStats()
+    controllers.heartbeat(any_db, alive, lease=LEASE, state="running", stats=idle, now=later)
+
+    # Not yet dead at 29 s of silence, dead at 40 s; the live one is left alone.
+    assert controllers.recover_dead_controllers(any_db, dead_after=LEASE, now=T0 + LEASE) == 0
+    assert controllers.recover_dead_controllers(any_db, dead_after=LEASE, now=later) == 1
+    assert [c.id for c in controllers.list_controllers(any_db)] == [alive]
+    assert controllers.claims_held(any_db, dead) == 0
+    # The records are due again at once, long before the dead one's 10-minute lease would end.
+    again = queue.claim(any_db, alive, limit=2, lease=LEASE, now=later)
+    assert sorted(r.id for r in again) == sorted(r.id for r in claimed)
+    assert not queue.delete_delivered(any_db, claimed[0].id, claimed[0].claim_token)
+    with any_db.session() as session:
+        (entry,) = recent_events(session)
+    assert entry.level == "warning" and entry.source == "stack-controller"
+    assert dead[:8] in entry.message and "2 claimed records released" in entry.message
+    # A controller that was only frozen comes back: its heartbeat says so and re-registers it.
+    assert not controllers.heartbeat(any_db, dead, lease=LEASE, state="running", stats=idle)
+    assert {c.id for c in controllers.list_controllers(any_db)} == {alive, dead}
+
+
+def test_unregister_releases_claims_and_the_lease(any_db: Database) -> None:
+    (a,) = make_orders(any_db, 1)
+    enqueue(any_db, a)
+    ctl = controllers.register_controller(any_db, mode="shared", workstation="ws-1")
+    assert election.try_acquire_shared_lease(any_db, ctl, "ws-1", ttl=LEASE)
+    (record,) = queue.claim(any_db, ctl, lease=LEASE)
+    controllers.unregister_controller(any_db, ctl)
+    assert controllers.list_controllers(any_db) == []
+    assert election.shared_lease_holder(any_db) is None
+    assert stack_rows(any_db)[record.id].claim_token is None
+
+
+# -- the Shared-mode lease ---------------------------------------------------------------------
+
+
+def test_one_lease_holder_at_a_time(any_db: Database) -> None:
+    assert election.shared_lease_holder(any_db, now=T0) is None
+    assert election.try_acquire_shared_lease(any_db, "A", "ws-a", ttl=LEASE, now=T0)
+    assert not election.try_acquire_shared_lease(any_db, "B", "ws-b", ttl=LEASE, now=T0)
+    renew = T0 + timedelta(seconds=20)
+    assert election.try_acquire_shared_lease(any_db, "A", "ws-a", ttl=LEASE, now=renew)
+    # B cannot take it while A keeps renewing, even past A's first expiry.
+    assert not election.try_acquire_shared_lease(
+        any_db, "B", "ws-b", ttl=LEASE, now=T0 + LEASE + timedelta(seconds=1)
+    )
+    holder = election.shared_lease_holder(any_db, now=renew)
+    assert holder is not None
+    assert (holder.holder, holder.workstation) == ("A", "ws-a")
+    assert holder.acquired_at == T0 and holder.expires_at == renew + LEASE
+
+
+def test_lease_is_taken_over_after_expiry_or_release(any_db: Database) -> None:
+    assert election.try_acquire_shared_lease(any_db, "A", "ws-a", ttl=LEASE, now=T0)
+    expired = T0 + LEASE + timedelta(seconds=1)
+    assert election.shared_lease_holder(any_db, now=expired) is None
+    assert election.try_acquire_shared_lease(any_db, "B", "ws-b", ttl=LEASE, now=expired)
+    holder = election.shared_lease_holder(any_db, now=expired)
+    assert holder is not None and holder.holder == "B" and holder.acquired_at == expired
+    assert not election.try_acquire_shared_lease(any_db, "A", "ws-a", ttl=LEASE, now=expired)
+
+    election.release_shared_lease(any_db, "A")  # not A's any more: changes nothing
+    assert election.try_acquire_shared_lease(any_db, "B", "ws-b", ttl=LEASE, now=expired)
+    election.release_shared_lease(any_db, "B")
+    assert election.try_acquire_shared_lease(any_db, "A", "ws-a", ttl=LEASE, now=expired)

@@ -68,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
     from ordermanager.cli_status import add_status_commands
 
     add_status_commands(commands)
+
+    from ordermanager.cli_stack import add_stack_commands
+
+    add_stack_commands(commands)
     return parser
 
 

@@ -6,28 +6,52 @@ is ORDERMANAGER_PERF_SHIP_ORDERS (default 10,000). Every order starts unshipped 
 second of the set-based bulk path (target >= 5,000/s) and, as the baseline from the same run, of
 shipping the same kind of orders one at a time through ordermanager.orders.actions.ship. Only
 correctness is asserted; timings depend on the machine.
+
+The second benchmark does the same from the GUI: the Ship… action on all 10,000 orders of the
+list (Ctrl+A, with rows never scrolled into view), on the write thread with its progress dialog,
+while a 10 ms heartbeat on the GUI thread records the longest stall. Printed: orders per second
+end to end (selection, ship, refresh) against the core bulk path on the same orders in the same
+run, and the longest GUI stall against the longest one of an idle second.
 """
 
 from __future__ import annotations
 
 import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
 import time
 from pathlib import Path
 
 import pytest
+from pytestqt.qtbot import QtBot
 from sqlalchemy import delete, func, select, update
 
+from ordermanager.db.engine import Database
 from ordermanager.db.location import parse_url
 from ordermanager.db.migrate import open_database
-from ordermanager.db.models import Cart, LabelChange, Order, ShipmentItem, StatusUpdate
+from ordermanager.db.models import (
+    Cart,
+    LabelChange,
+    LineItem,
+    Order,
+    Shipment,
+    ShipmentItem,
+    StatusUpdate,
+    TrackingNumber,
+)
 from ordermanager.demo.generator import generate_demo_store
 from ordermanager.orders import actions
 from ordermanager.orders.bulk import run_bulk, run_chunked
-from ordermanager.orders.bulk_ship import ship_orders
+from ordermanager.orders.bulk_ship import bulk_ship, ship_orders
 from ordermanager.settings import set_setting
 from ordermanager.status.capabilities import can_take_status_updates
 from ordermanager.status.defaults import load_defaults
 from ordermanager.status.labels import label_by_name
+from tests.perf.test_order_list_perf import Heartbeat
+from ui.main_window import MainWindow
+from ui.orders.action_dialogs import ShipDialog
+from ui.tasks import TaskManager
 
 pytestmark = pytest.mark.perf
 
@@ -113,4 +137,86 @@ def test_bulk_ship_rate(tmp_path: Path) -> None:
         f"{'met' if bulk_rate >= TARGET_PER_SECOND else 'MISSED'})"
         f"\none at a time (baseline, {len(baseline_ids):,} orders): {single_rate:,.0f} orders/s; "
         f"bulk / baseline = {bulk_rate / single_rate:.1f}x; {records:,} status updates queued"
+    )
+
+
+def _unship_everything(database: Database) -> list[int]:
+    """Every order unshipped, labelled "Order Received", items unlabelled, no history or
+    records: the same starting point for each run. Returns the order ids."""
+    with database.transaction() as session:
+        received = label_by_name(session, "Order Received").id
+        for table in (TrackingNumber, ShipmentItem, Shipment, StatusUpdate, LabelChange):
+            session.execute(delete(table))
+        session.execute(update(Order).values(shipping_state="unshipped", status_label_id=received))
+        session.execute(update(LineItem).values(status_label_id=None))
+        return list(session.execute(select(Order.id).order_by(Order.id)).scalars())
+
+
+def test_bulk_ship_from_the_gui__keeps_the_gui_responsive(qtbot: QtBot, tmp_path: Path) -> None:
+    database = open_database(parse_url(f"sqlite:///{tmp_path / 'gui-ship.sqlite3'}"))
+    tasks = TaskManager()
+    try:
+        generate_demo_store(database, ORDERS, seed=12)
+        with database.transaction() as session:
+            load_defaults(session)
+            set_setting(session, "UseStatusUpdates", True)
+
+        # Baseline, same run, same orders: the core bulk path with no GUI at all.
+        ids = _unship_everything(database)
+        started = time.perf_counter()
+        core_result, _ = bulk_ship(database, ids)
+        core_seconds = time.perf_counter() - started
+        assert len(core_result.done) == ORDERS
+        _unship_everything(database)
+
+        window = MainWindow(database, tasks)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitUntil(lambda: window.model.count == ORDERS and window.model.is_row_loaded(0))
+        heartbeat = Heartbeat()
+        heartbeat.start()
+        qtbot.wait(1_000)  # an idle second: the heartbeat's own jitter on this machine
+        idle_gap = heartbeat.max_gap_ms
+
+        window.table.selectAll()
+        with qtbot.waitSignal(window.order_actions.dialog_did_open, timeout=60_000) as opened:
+            window.order_actions.ship_action.trigger()
+        dialog = opened.args[0]
+        assert isinstance(dialog, ShipDialog)
+        dialog.carrier_combo.setCurrentText("UPS")
+        heartbeat.reset()
+        started = time.perf_counter()
+        with qtbot.waitSignal(window.order_actions.action_did_finish, timeout=300_000) as finished:
+            dialog.ok_button.click()
+        qtbot.waitUntil(lambda: window.model.is_row_loaded(0), timeout=60_000)
+        gui_seconds = time.perf_counter() - started
+        ship_gap = heartbeat.max_gap_ms
+        outcome = finished.args[0]
+        assert (outcome.done, outcome.failed, outcome.cancelled) == (ORDERS, [], False)
+        with database.session() as session:
+            shipped = session.execute(
+                select(func.count()).where(Order.shipping_state == "shipped")
+            ).scalar_one()
+            history = session.execute(
+                select(func.count())
+                .select_from(LabelChange)
+                .where(LabelChange.event == "Order Shipped")
+            ).scalar_one()
+        assert shipped == history == ORDERS
+        window.close()
+    finally:
+        tasks.shutdown(wait=True)
+        tasks.deleteLater()
+        database.dispose()
+
+    core_rate = ORDERS / core_seconds
+    gui_rate = ORDERS / gui_seconds
+    print(
+        f"\nGUI bulk ship: {ORDERS:,} selected orders in {gui_seconds:.2f} s = "
+        f"{gui_rate:,.0f} orders/s end to end (target >= {TARGET_PER_SECOND:,}/s: "
+        f"{'met' if gui_rate >= TARGET_PER_SECOND else 'MISSED'}); core bulk path on the same "
+        f"orders (baseline): {core_rate:,.0f} orders/s; GUI / core = {gui_rate / core_rate:.2f}"
+        f"\nlongest GUI-thread stall while shipping: {ship_gap} ms (idle baseline {idle_gap} ms, "
+        f"ratio {ship_gap / max(idle_gap, 1):.1f}x; target < 100 ms: "
+        f"{'met' if ship_gap < 100 else 'MISSED'})"
     )

@@ -13,7 +13,7 @@ import getpass
 from collections.abc import Callable
 from functools import partial
 
-from PySide6.QtCore import QObject, QPoint, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QObject, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QMenu, QToolBar, QWidget
 
@@ -24,12 +24,14 @@ from ui.orders.action_dialogs import orders_phrase
 from ui.orders.action_runner import ActionRunner, per_order
 from ui.orders.detail import OrderDetailPane
 from ui.orders.item_actions import OneOrderFlows
-from ui.orders.model import OrderRowRole
+from ui.orders.model import OrderIdRole, OrderRowRole
 from ui.orders.order_flows import SelectionFlows
 from ui.orders.table import OrderTableView
 from ui.orders.tracking_import_dialog import TrackingImportDialog
 from ui.tasks import TaskManager
 
+# More selected rows than this are read in the background, not row by row on the GUI thread.
+IDS_ON_SCREEN_LIMIT = 2_000
 ONE_ORDER_TIP = "Select exactly one order: this action works on one order's items or money."
 # attribute (<name>_action), text, slot (":kind" = an action on one order), tip, shortcut.
 # Shortcuts only for the frequent ones; Ctrl+Shift+S is kept for the Stack Controller Status
@@ -141,6 +143,14 @@ class OrderActions(QObject):
         ]
         self.actions = [*self.order_level, *self.item_level, *self.money]
         self._tips = {action: action.toolTip() for action in self.actions}
+        # Every repaint of the column header asks the selection model whether each column is
+        # selected (QHeaderView::initStyleOptionForIndex, even with highlighting off), which
+        # calls the model's flags() for every selected cell: seconds of frozen GUI after Ctrl+A
+        # on 10,000 orders, each time a dialog or the progress window opens or closes. The
+        # header never shows the selection, so it gets a selection model of its own, empty.
+        # (This belongs with the view in ui/orders/table.py; bulk actions made it matter.)
+        header = table.horizontalHeader()
+        header.setSelectionModel(QItemSelectionModel(table.model(), header))
         table.selectionModel().selectionChanged.connect(lambda *_: self._update_enabled())
         table.model().modelReset.connect(self._update_enabled)
         table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -225,31 +235,59 @@ class OrderActions(QObject):
 
     # -- the selection -----------------------------------------------------------------------
 
-    def selected_ids(self) -> list[int]:
-        ids = self._table.selected_order_ids()
-        current = self._table.current_order_id
-        if not ids and current is not None:
-            ids = [current]
-        return ids
+    # Never selectedRows() here: it asks the model's flags() for every cell, which takes
+    # seconds on the GUI thread for Ctrl+A on 10,000 orders. The selection's ranges are enough.
 
-    def _has_selection(self) -> bool:
-        return self._table.selectionModel().hasSelection() or bool(self.selected_ids())
-
-    def _selected_count(self) -> int:
-        rows = len(self._table.selectionModel().selectedRows())
-        return rows or (1 if self._table.current_order_id is not None else 0)
-
-    def _with_selection(self, then: Callable[[list[int]], None]) -> None:
-        """Call ``then`` with the ids of every selected order. Rows whose page was never loaded
-        (Ctrl+A on a long list) have no id on screen; those are read by position, under the
-        list's filter and sort, in the background."""
-        ids = self.selected_ids()
+    def _row_ranges(self) -> list[tuple[int, int]]:
+        """The selected rows as sorted, merged (top, bottom) ranges."""
         selection = self._table.selectionModel().selection()
         ranges = sorted(
             (r.top(), r.bottom())
             for r in (selection.at(i) for i in range(selection.count()))
             if r.isValid()
         )
+        merged: list[tuple[int, int]] = []
+        for top, bottom in ranges:
+            if merged and top <= merged[-1][1] + 1:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], bottom))
+            else:
+                merged.append((top, bottom))
+        return merged
+
+    def _ids_on_screen(self, ranges: list[tuple[int, int]]) -> list[int]:
+        """Ids of the selected rows whose page is loaded; none for a selection so large that
+        reading it row by row would hold up the GUI (it is read in the background instead)."""
+        if sum(bottom - top + 1 for top, bottom in ranges) > IDS_ON_SCREEN_LIMIT:
+            return []
+        model = self._table.model()
+        ids = (
+            model.index(row, 0).data(OrderIdRole)
+            for top, bottom in ranges
+            for row in range(top, bottom + 1)
+        )
+        return [order_id for order_id in ids if order_id is not None]
+
+    def selected_ids(self) -> list[int]:
+        """The selected orders already on screen, or the current order when none is selected."""
+        ranges = self._row_ranges()
+        if ranges:
+            return self._ids_on_screen(ranges)
+        current = self._table.current_order_id
+        return [] if current is None else [current]
+
+    def _has_selection(self) -> bool:
+        return self._table.selectionModel().hasSelection() or bool(self.selected_ids())
+
+    def _selected_count(self) -> int:
+        rows = sum(bottom - top + 1 for top, bottom in self._row_ranges())
+        return rows or (1 if self._table.current_order_id is not None else 0)
+
+    def _with_selection(self, then: Callable[[list[int]], None]) -> None:
+        """Call ``then`` with the ids of every selected order. Rows whose page was never loaded
+        (Ctrl+A on a long list) have no id on screen; those are read by position, under the
+        list's filter and sort, in the background."""
+        ranges = self._row_ranges()
+        ids = self._ids_on_screen(ranges) if ranges else self.selected_ids()
         if sum(bottom - top + 1 for top, bottom in ranges) <= len(ids):
             if ids:
                 then(ids)
@@ -267,12 +305,15 @@ class OrderActions(QObject):
 
         self._tasks.run(fetch, lambda found: then(found) if found else None, owner=self)
 
-    def _selected_numbers(self) -> list[str]:
-        rows = (i.data(OrderRowRole) for i in self._table.selectionModel().selectedRows())
-        return [row.number for row in rows if row is not None]
-
     def phrase(self, ids: list[int]) -> str:
-        return orders_phrase(self._selected_numbers(), len(ids))
+        """'order #1001' for one order, '3 orders' for several."""
+        numbers: list[str] = []
+        if len(ids) == 1:
+            ranges = self._row_ranges()
+            row = ranges[0][0] if ranges else self._table.currentIndex().row()
+            found = self._table.model().index(row, 0).data(OrderRowRole)
+            numbers = [found.number] if found is not None else []
+        return orders_phrase(numbers, len(ids))
 
     # -- the actions -------------------------------------------------------------------------
 

@@ -108,12 +108,12 @@ def test_import__previews_bad_rows_by_line_and_imports_exactly_the_good_rows(
     assert [line for line, _ in bad] == ["3", "4", "5", "6", "7", "9"]
     problems = dict(bad)
     assert "NOPE-404" in problems["3"]
-    assert problems["4"] == "tracking number 1ZGOOD0001 is already on line 2"
+    assert problems["4"] == "Tracking number 1ZGOOD0001 is already on line 2"
     assert problems["5"] == "5 values, but the header has 3"
-    assert problems["6"] == "no order number"
-    assert problems["7"] == f"no tracking number for order {c}"
+    assert problems["6"] == "No order number"
+    assert problems["7"] == f"No tracking number for order {c}"
     assert problems["9"] == (
-        f"tracking number {SHOWCASE_TRACKING[0]} is already on order {SHOWCASE_NUMBER}"
+        f"Tracking number {SHOWCASE_TRACKING[0]} is already on order {SHOWCASE_NUMBER}"
     )
     assert dialog.summary.text() == (
         "3 tracking numbers for 3 orders will import. 6 rows with a problem will be skipped."

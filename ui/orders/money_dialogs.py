@@ -113,7 +113,7 @@ class MoneyDialog(QDialog):
         form.addRow("", self.method_error)
         form.addRow("&Reference:", self.reference_edit)
         self.ok_button = dialog_frame(self, intro, form, ok_text)
-        self.amount_edit.setMinimumWidth(260)
+        self.amount_edit.setMinimumWidth(320)
 
     def entry(self) -> MoneyEntry | None:
         """What was typed, with each problem shown at its field; None when there is one."""

@@ -76,6 +76,11 @@ def _fill(table: QTableWidget, rows: Sequence[Sequence[str]]) -> None:
             table.setItem(r, c, cell)
 
 
+def _sentence(message: str) -> str:
+    """The core's row messages start in lower case (they follow "line N:" in the CLI)."""
+    return message[:1].upper() + message[1:]
+
+
 class TrackingImportDialog(QDialog):
     preview_did_load = Signal(object)  # the TrackingPreview, or None when the file was refused
     import_did_finish = Signal(object)  # the TrackingImportResult
@@ -141,13 +146,13 @@ class TrackingImportDialog(QDialog):
         layout.addWidget(self.file_error)
         layout.addWidget(self.summary)
         layout.addWidget(self.good_title)
-        layout.addWidget(self.good_table, 3)
+        layout.addWidget(self.good_table, 1)
         layout.addWidget(self.bad_title)
-        layout.addWidget(self.bad_table, 2)
+        layout.addWidget(self.bad_table, 1)
         layout.addWidget(self.progress)
         layout.addWidget(self.buttons)
         self._show_preview(None)
-        self.resize(720, 560)
+        self.resize(760, 640)
 
     # -- choosing and previewing ---------------------------------------------------------------
 
@@ -192,7 +197,7 @@ class TrackingImportDialog(QDialog):
         rows: list[TrackingRow] = preview.rows if preview else []
         errors: list[RowError] = preview.errors if preview else []
         _fill(self.good_table, [(f"{r.line}", r.order, r.tracking, r.carrier) for r in rows])
-        _fill(self.bad_table, [(f"{e.line}", e.message) for e in errors])
+        _fill(self.bad_table, [(f"{e.line}", _sentence(e.message)) for e in errors])
         self.bad_title.setVisible(bool(errors))
         self.bad_table.setVisible(bool(errors))
         if preview is None:
@@ -260,7 +265,7 @@ class TrackingImportDialog(QDialog):
             [(f"{r.line}", r.order, r.tracking, r.carrier) for r in result.imported],
         )
         self.good_title.setText("<b>Imported</b>")
-        _fill(self.bad_table, [(f"{e.line}", e.message) for e in result.errors])
+        _fill(self.bad_table, [(f"{e.line}", _sentence(e.message)) for e in result.errors])
         self.bad_title.setVisible(bool(result.errors))
         self.bad_table.setVisible(bool(result.errors))
         self._imported()

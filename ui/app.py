@@ -85,10 +85,13 @@ def main(database_url: str | None = None) -> int:
             return launched
         window = launched
         window.show()
+        window.start_stack_controller()
         if window.new_store:
             window.open_setup_wizard()  # once: the next start finds the store set up
         return app.exec()
     finally:
+        if window is not None:
+            window.stack_runner.stop()  # a no-op when closing the window already stopped it
         tasks.shutdown(wait=True)
         if window is not None:
             window.database.dispose()

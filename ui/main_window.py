@@ -32,6 +32,9 @@ from ui.orders.filter_bar import FilterBar
 from ui.orders.model import OrderListModel
 from ui.orders.table import OrderTableView
 from ui.settings_dialog import SettingsDialog
+from ui.stack.monitor import StackMonitor
+from ui.stack.runner import StackControllerRunner
+from ui.stack.status_bar import StackStatusButton
 from ui.status_events.editor import StatusEventsDialog
 from ui.status_events.labels_dialog import LabelsDialog
 from ui.tasks import TaskManager
@@ -64,6 +67,11 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{self.store_title} — {APP_TITLE}")
 
         self.model = OrderListModel(database, tasks, self)
+        # The stack controller of this app (Local and Shared modes) and the stack's watcher; the
+        # controller starts with start_stack_controller(), called by the app once it is shown.
+        self.stack_runner = StackControllerRunner(database, tasks, self)
+        self.stack_monitor = StackMonitor(database, tasks, self)
+        self._stack_window: QWidget | None = None
         self.filter_bar = FilterBar(self)
         self.table = OrderTableView(self.model, self)
         self.detail = OrderDetailPane(database, tasks, self)
@@ -119,8 +127,11 @@ class MainWindow(QMainWindow):
             f"Database in use ({self.database.location.source}). File ▸ Database… tells how to "
             "choose another."
         )
+        self.stack_status = StackStatusButton(self.stack_monitor, self.stack_runner, self)
+        self.stack_status.clicked.connect(self.show_stack_status)
         bar.addWidget(self.count_label)
         bar.addPermanentWidget(self._busy)
+        bar.addPermanentWidget(self.stack_status)
         bar.addPermanentWidget(self.database_label)
 
     def _build_menus(self) -> None:
@@ -148,6 +159,16 @@ class MainWindow(QMainWindow):
         view_menu = menus.addMenu("&View")
         self.refresh_action = self._action("&Refresh", self.refresh, "F5")
         view_menu.addAction(self.refresh_action)
+        self.stack_status_action = self._action(
+            "&Stack Controller Status",
+            self.show_stack_status,
+            "Ctrl+Shift+S",
+            "Is the stack controller sending status updates, and what waits on the stack",
+        )
+        # From anywhere in the app, dialogs included (DESIGN.md section 1).
+        self.stack_status_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        view_menu.addSeparator()
+        view_menu.addAction(self.stack_status_action)
 
         self.order_actions = OrderActions(
             self, self.database, self._tasks, self.table, self.refresh
@@ -195,6 +216,22 @@ class MainWindow(QMainWindow):
         return action
 
     # -- behaviour ---------------------------------------------------------------------------
+
+    def start_stack_controller(self) -> None:
+        """Start this app's stack controller (unless the mode is External) and watch the stack."""
+        self.stack_runner.start()
+        self.stack_monitor.start()
+
+    def show_stack_status(self) -> None:
+        from ui.stack.status_window import StackStatusWindow
+
+        if self._stack_window is None:
+            self._stack_window = StackStatusWindow(
+                self.database, self._tasks, self.stack_monitor, self.stack_runner, self
+            )
+        self._stack_window.show()
+        self._stack_window.raise_()
+        self._stack_window.activateWindow()
 
     def refresh(self) -> None:
         self.model.refresh(recount_all=True)
@@ -282,6 +319,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()
+        self.stack_monitor.stop()
+        # Sends in flight finish or go back to the stack; nothing is lost by closing.
+        self.stack_runner.stop()
         super().closeEvent(event)
 
 

@@ -72,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     from ordermanager.cli_stack import add_stack_commands
 
     add_stack_commands(commands)
+
+    from ordermanager.cli_controller import add_stack_controller_command
+
+    add_stack_controller_command(commands)
     return parser
 
 

@@ -18,17 +18,17 @@ from functools import cache, partial
 from ordermanager.orders.states import PaymentState, ShippingState
 
 LABELS = (
-    "Order Received", "Payment Received", "Order Approved", "On Hold", "Backordered",
-    "Drop Ship Ordered", "Item Shipped", "Partially Shipped", "Order Shipped", "Cancelled",
-    "Returned", "Refunded",
+    "Order Received", "Payment Received", "Approved", "On Hold", "Backordered",
+    "Drop Shipped", "Item Shipped", "Partially Shipped", "Order Shipped", "Order Cancelled",
+    "Order Returned", "Refunded", "Item Cancelled", "Item Returned",
 )  # fmt: skip
 
 # The status event that sets each label; the others are only ever set by an operator.
 LABEL_EVENTS = {
-    "Payment Received": "Payment Received", "Order Approved": "Order Approved",
-    "Backordered": "Item Backordered", "Drop Ship Ordered": "Drop Ship Ordered",
+    "Payment Received": "Payment Received", "Approved": "Order Approved",
+    "Backordered": "Item Backordered", "Drop Shipped": "Drop Ship Ordered",
     "Partially Shipped": "Item Shipped", "Order Shipped": "Order Shipped",
-    "Cancelled": "Order Cancel", "Returned": "Item Returned",
+    "Order Cancelled": "Order Cancel", "Order Returned": "Order Returned",
 }  # fmt: skip
 
 OPERATORS = ("Dana Whitfield", "Marcus Lee", "Priya Raman", "Tomás Ortega")
@@ -50,18 +50,20 @@ class Scenario:
 _P, _S = PaymentState, ShippingState
 _RECEIVED = Scenario(_P.UNPAID, _S.UNSHIPPED)
 _PAID = Scenario(_P.PAID, _S.UNSHIPPED, ("Payment Received",))
-_APPROVED = Scenario(_P.PAID, _S.UNSHIPPED, ("Payment Received", "Order Approved"))
+_APPROVED = Scenario(_P.PAID, _S.UNSHIPPED, ("Payment Received", "Approved"))
 _ON_HOLD = Scenario(_P.UNPAID, _S.UNSHIPPED, ("On Hold",))
 _DEPOSIT = Scenario(_P.PARTIALLY_PAID, _S.UNSHIPPED, ("On Hold",))
 _BACKORDERED = Scenario(_P.PAID, _S.UNSHIPPED, ("Payment Received", "Backordered"))
-_DROP_SHIP = Scenario(_P.PAID, _S.UNSHIPPED, ("Payment Received", "Drop Ship Ordered"))
+_DROP_SHIP = Scenario(_P.PAID, _S.UNSHIPPED, ("Payment Received", "Drop Shipped"))
 _PARTIAL = Scenario(_P.PAID, _S.PARTIALLY_SHIPPED, ("Payment Received", "Partially Shipped"))
 _SHIPPED = Scenario(_P.PAID, _S.SHIPPED, ("Payment Received", "Order Shipped"))
-_CHECKED = Scenario(_P.PAID, _S.SHIPPED, ("Payment Received", "Order Approved", "Order Shipped"))
+_CHECKED = Scenario(_P.PAID, _S.SHIPPED, ("Payment Received", "Approved", "Order Shipped"))
 _PART_REFUND = Scenario(_P.PARTIALLY_REFUNDED, _S.SHIPPED, _SHIPPED.steps)
-_CANCELLED = Scenario(_P.UNPAID, _S.CANCELLED, ("Cancelled",))
-_REFUNDED = Scenario(_P.REFUNDED, _S.CANCELLED, ("Payment Received", "Cancelled", "Refunded"))
-_RETURNED = Scenario(_P.REFUNDED, _S.RETURNED, ("Payment Received", "Order Shipped", "Returned"))
+_CANCELLED = Scenario(_P.UNPAID, _S.CANCELLED, ("Order Cancelled",))
+_REFUNDED = Scenario(_P.REFUNDED, _S.CANCELLED, ("Payment Received", "Order Cancelled", "Refunded"))
+_RETURNED = Scenario(
+    _P.REFUNDED, _S.RETURNED, ("Payment Received", "Order Shipped", "Order Returned")
+)
 
 # By age in days: new orders wait for payment and shipping; old ones are done, or were cancelled,
 # refunded or returned. Each entry: younger than this many days, then scenarios with weights.
@@ -80,9 +82,10 @@ SCENARIOS_BY_AGE: tuple[tuple[float, tuple[tuple[Scenario, int], ...]], ...] = (
 
 # Hours from the previous step to this one (least, most).
 STEP_HOURS = {
-    "Payment Received": (0.01, 0.5), "Order Approved": (0.5, 8.0), "On Hold": (0.2, 24.0),
-    "Backordered": (1.0, 24.0), "Drop Ship Ordered": (1.0, 24.0), "Partially Shipped": (6.0, 60.0),
-    "Order Shipped": (6.0, 72.0), "Cancelled": (1.0, 72.0), "Returned": (96.0, 480.0),
+    "Payment Received": (0.01, 0.5), "Approved": (0.5, 8.0), "On Hold": (0.2, 24.0),
+    "Backordered": (1.0, 24.0), "Drop Shipped": (1.0, 24.0), "Partially Shipped": (6.0, 60.0),
+    "Order Shipped": (6.0, 72.0), "Order Cancelled": (1.0, 72.0),
+    "Order Returned": (96.0, 480.0),
     "Refunded": (1.0, 48.0),
 }  # fmt: skip
 

@@ -16,15 +16,18 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
+from sqlalchemy.orm import Session
 
 from ordermanager.db.engine import Database
-from ordermanager.db.models import Base
+from ordermanager.db.models import Base, StatusEvent, SystemParameter
 from ordermanager.demo import data
 from ordermanager.demo.data import CartSpec, Country, OddOrder, Scenario
 from ordermanager.errors import InvalidInputError
 from ordermanager.orders.keys import customer_sort_key, number_key, search_terms
 from ordermanager.orders.states import PaymentState as _P
 from ordermanager.orders.states import ShippingState as _S
+from ordermanager.settings import set_setting
+from ordermanager.status.defaults import load_defaults
 
 MAX_ORDERS = 5_000_000
 BATCH_SIZE = 2_000
@@ -75,6 +78,7 @@ def generate_demo_store(
     now = datetime.now(UTC).replace(microsecond=0)
     with database.transaction() as session:
         builder = _BatchBuilder(random.Random(seed), _prepare_store(session.connection(), now))
+        _switch_on_status_updates(session)
     done = 0
     while done < orders and not (is_cancelled is not None and is_cancelled()):
         count = min(BATCH_SIZE, orders - done)
@@ -91,6 +95,16 @@ def generate_demo_store(
         if progress is not None:
             progress(done, orders)
     return DemoResult(done, len(data.CARTS), time.perf_counter() - started)
+
+
+def _switch_on_status_updates(session: Session) -> None:
+    """A demo store shows the whole loop (ship, the update waits on the stack, the demo carts take
+    it), so it starts with the default status events and UseStatusUpdates on. A store whose
+    operator already chose either keeps the choice."""
+    if session.execute(select(func.count()).select_from(StatusEvent)).scalar_one() == 0:
+        load_defaults(session)
+    if session.get(SystemParameter, "UseStatusUpdates") is None:
+        set_setting(session, "UseStatusUpdates", True)
 
 
 def _next_ids(connection: Connection) -> dict[str, int]:
@@ -229,7 +243,7 @@ class _BatchBuilder:
         if scenario.payment is not _P.UNPAID:
             modified = self._payments(order_id, spec, scenario.payment, steps, total, lines)
         shipped = self._line_items(order_id, number, scenario, lines)
-        shipped_at = next((at for label, at in steps if label.endswith("Shipped")), None)
+        shipped_at = next((at for label, at in steps if label in _SHIPPING_LABELS), None)
         if shipped_at is not None:
             self._shipment(order_id, country, shipped_at, shipped)
         self._history(order_id, steps)
@@ -392,7 +406,13 @@ class _BatchBuilder:
 
 
 # Line items share the order's fate, except while it waits (they carry the order's label then).
-_ITEM_LABELS = {_S.SHIPPED: "Item Shipped", _S.RETURNED: "Returned", _S.CANCELLED: "Cancelled"}
+# The steps that ship goods from the store (a drop shipment leaves from the supplier).
+_SHIPPING_LABELS = frozenset({"Partially Shipped", "Order Shipped"})
+_ITEM_LABELS = {
+    _S.SHIPPED: "Item Shipped",
+    _S.RETURNED: "Item Returned",
+    _S.CANCELLED: "Item Cancelled",
+}
 
 
 def _money(cents: int) -> Decimal:

@@ -38,6 +38,9 @@ from ordermanager.demo.data import CARTS, LABELS, ODD_ORDER_EVERY, ODD_ORDERS
 from ordermanager.errors import InvalidInputError
 from ordermanager.orders.keys import customer_sort_key, number_key, search_terms
 from ordermanager.orders.query import OrderFilter, count_orders, fetch_orders
+from ordermanager.settings import get_setting
+from ordermanager.status.defaults import DEFAULT_LABELS
+from ordermanager.status.events import Event, get_assignment
 from tests import factories
 
 NUMBER_STYLES = {
@@ -141,13 +144,13 @@ def _check_orders(session: Session) -> int:
             assert not sent and order.ship_date is None
         if order.shipping_state in ("shipped", "returned"):
             assert sum(sent.values()) == order.item_count
-            label = "Item Shipped" if order.shipping_state == "shipped" else "Returned"
+            label = "Item Shipped" if order.shipping_state == "shipped" else "Item Returned"
             assert item_labels == {label}
         elif order.shipping_state == "partially_shipped":
             assert 0 < sum(sent.values()) < order.item_count
             assert item_labels <= {"Item Shipped", "Backordered"}
         elif order.shipping_state == "cancelled":
-            assert item_labels == {"Cancelled"}
+            assert item_labels == {"Item Cancelled"}
         else:
             assert item_labels == {labels[order.status_label_id]}
     return len(orders)
@@ -162,7 +165,14 @@ def test_demo_store__is_consistent_order_by_order(any_db: Database) -> None:
         carts = session.execute(select(Cart.name, Cart.kind)).all()
         assert sorted(carts) == sorted((cart.name, cart.kind) for cart in CARTS)
         by_position = select(StatusLabel.name).order_by(StatusLabel.position)
-        assert session.execute(by_position).scalars().all() == list(LABELS)
+        # The demo's own labels first, then the rest of the default status events' labels.
+        names = session.execute(by_position).scalars().all()
+        assert names[: len(LABELS)] == list(LABELS)
+        assert set(names) == set(LABELS) | set(DEFAULT_LABELS)
+        # The whole loop is on: Order Shipped sets "Order Shipped" and notifies the cart.
+        assert get_setting(session, "UseStatusUpdates") is True
+        shipped = get_assignment(session, Event.ORDER_SHIPPED)
+        assert (shipped.order_label, shipped.notify_cart) == ("Order Shipped", True)
         newest = session.execute(select(func.max(Order.placed_at))).scalar_one()
         assert datetime.now(UTC) - newest < timedelta(minutes=5)
         states = set(session.execute(select(Order.payment_state, Order.shipping_state)).all())
@@ -199,7 +209,8 @@ def test_demo_store__generating_twice_appends_after_each_carts_numbers(
     assert assert_store_is_consistent(any_db) == 500
     with any_db.session() as session:
         assert session.execute(select(func.count()).select_from(Cart)).scalar_one() == len(CARTS)
-        assert session.execute(select(func.count(StatusLabel.id))).scalar_one() == len(LABELS)
+        every_label = len(set(LABELS) | set(DEFAULT_LABELS))
+        assert session.execute(select(func.count(StatusLabel.id))).scalar_one() == every_label
         second_run = session.execute(_numbers(func.min).where(Order.id > last_id)).all()
         assert len(second_run) == len(CARTS)
         for cart_id, first_number in second_run:

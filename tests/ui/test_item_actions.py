@@ -18,7 +18,14 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
 from ordermanager.db.engine import Database
-from ordermanager.db.models import LabelChange, LineItem, Order, StatusLabel
+from ordermanager.db.models import (
+    LabelChange,
+    LineItem,
+    Order,
+    Shipment,
+    ShipmentItem,
+    StatusLabel,
+)
 from ordermanager.settings import set_setting
 from ordermanager.status.defaults import load_defaults
 from tests.ui.conftest import SHOWCASE_NUMBER
@@ -198,10 +205,24 @@ def test_ship_items__only_items_left_to_ship_can_be_checked(
     assert enabled == [False, False, True]
     dialog.set_checked([MUG, PLATES])  # the mug shipped already: stays unchecked
     assert dialog.checked_item_ids() == [PLATES]
+    assert dialog.tracking is not None
+    dialog.tracking.tracking_edit.setPlainText("1ZPLATES0001")
+    dialog.ok_button.click()  # a number without its carrier: flagged, stays open
+    assert dialog.isVisible()
+    assert dialog.tracking.carrier_error.text() == "Which carrier has these tracking numbers?"
+    dialog.tracking.carrier_combo.setCurrentText("GLS")
     with qtbot.waitSignal(window.order_actions.action_did_finish):
         dialog.ok_button.click()
     with writable_store.session() as session:
         assert session.get_one(Order, showcase).shipping_state == "shipped"
+        shipment = session.execute(
+            select(Shipment)
+            .join(ShipmentItem, ShipmentItem.shipment_id == Shipment.id)
+            .where(ShipmentItem.line_item_id == PLATES)
+        ).scalar_one()
+        assert shipment.carrier == "GLS"
+        assert [t.number for t in shipment.tracking_numbers] == ["1ZPLATES0001"]
+        assert [(i.line_item_id, i.quantity) for i in shipment.items] == [(PLATES, 1)]
     assert label_of(writable_store, showcase) == "Order Shipped"
     assert item_labels(writable_store, showcase)[PLATES] == "Item Shipped"
     assert item_history(writable_store, showcase, "Item Shipped", before) == [PLATES]

@@ -90,27 +90,15 @@ def dialog_frame(dialog: QDialog, intro: str, form: QLayout, ok_text: str) -> QP
     return ok_button
 
 
-class ShipDialog(QDialog):
-    """Carrier and tracking numbers, for Ship… (tracking optional) and Enter Tracking…
-    (at least one number)."""
+class TrackingFields:
+    """Carrier and tracking numbers with an error line under each, for any dialog that asks
+    for them (Ship…, Enter Tracking…, Ship Items…)."""
 
-    def __init__(
-        self,
-        title: str,
-        intro: str,
-        *,
-        ok_text: str,
-        tracking_required: bool,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.setObjectName("shipDialog")
-        self.setWindowTitle(title)
-        self._tracking_required = tracking_required
-
-        self.carrier_error = error_label(self, "carrierError")
-        self.tracking_error = error_label(self, "trackingError")
-        self.carrier_combo = QComboBox(self)
+    def __init__(self, parent: QWidget, *, required: bool) -> None:
+        self._required = required
+        self.carrier_error = error_label(parent, "carrierError")
+        self.tracking_error = error_label(parent, "trackingError")
+        self.carrier_combo = QComboBox(parent)
         self.carrier_combo.setObjectName("carrierCombo")
         self.carrier_combo.setEditable(True)
         self.carrier_combo.addItems(CARRIERS)
@@ -121,23 +109,21 @@ class ShipDialog(QDialog):
         line_edit.setPlaceholderText("Choose or type the carrier")
         line_edit.textEdited.connect(lambda _text: show_error(self.carrier_error, ""))
 
-        self.tracking_edit = QPlainTextEdit(self)
+        self.tracking_edit = QPlainTextEdit(parent)
         self.tracking_edit.setObjectName("trackingNumbers")
         self.tracking_edit.setTabChangesFocus(True)
         self.tracking_edit.setPlaceholderText(
-            "One tracking number per line" + ("" if tracking_required else " (optional)")
+            "One tracking number per line" + ("" if required else " (optional)")
         )
-        self.tracking_edit.setFixedHeight(self.fontMetrics().height() * 5 + 12)
+        self.tracking_edit.setFixedHeight(parent.fontMetrics().height() * 5 + 12)
         self.tracking_edit.textChanged.connect(lambda: show_error(self.tracking_error, ""))
+        self.tracking_edit.setMinimumWidth(320)
 
-        form = QFormLayout()
+    def add_rows(self, form: QFormLayout) -> None:
         form.addRow("&Carrier:", self.carrier_combo)
         form.addRow("", self.carrier_error)
         form.addRow("&Tracking numbers:", self.tracking_edit)
         form.addRow("", self.tracking_error)
-
-        self.ok_button = dialog_frame(self, intro, form, ok_text)
-        self.tracking_edit.setMinimumWidth(320)
 
     def carrier(self) -> str:
         return self.carrier_combo.currentText().strip()
@@ -162,7 +148,7 @@ class ShipDialog(QDialog):
                 f"A tracking number has at most {TRACKING_MAX_LENGTH} characters: "
                 f"'{too_long[0][:20]}…' has {len(too_long[0])}."
             )
-        elif self._tracking_required and not numbers:
+        elif self._required and not numbers:
             tracking_problem = "Give at least one tracking number."
         elif numbers and not self.carrier():
             carrier_problem = "Which carrier has these tracking numbers?"
@@ -173,6 +159,41 @@ class ShipDialog(QDialog):
         elif carrier_problem:
             self.carrier_combo.setFocus()
         return not (carrier_problem or tracking_problem)
+
+
+class ShipDialog(QDialog):
+    """Carrier and tracking numbers, for Ship… (tracking optional) and Enter Tracking…
+    (at least one number)."""
+
+    def __init__(
+        self,
+        title: str,
+        intro: str,
+        *,
+        ok_text: str,
+        tracking_required: bool,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("shipDialog")
+        self.setWindowTitle(title)
+        self.fields = TrackingFields(self, required=tracking_required)
+        self.carrier_combo = self.fields.carrier_combo
+        self.tracking_edit = self.fields.tracking_edit
+        self.carrier_error = self.fields.carrier_error
+        self.tracking_error = self.fields.tracking_error
+        form = QFormLayout()
+        self.fields.add_rows(form)
+        self.ok_button = dialog_frame(self, intro, form, ok_text)
+
+    def carrier(self) -> str:
+        return self.fields.carrier()
+
+    def tracking_numbers(self) -> list[str]:
+        return self.fields.tracking_numbers()
+
+    def validate(self) -> bool:
+        return self.fields.validate()
 
     def accept(self) -> None:
         if self.validate():

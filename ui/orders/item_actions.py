@@ -40,6 +40,7 @@ class ItemKind:
     intro: str
     call: ItemCall
     eligible: Eligibility = any_item
+    with_tracking: bool = False
 
 
 ITEM_KINDS: dict[str, ItemKind] = {
@@ -47,10 +48,10 @@ ITEM_KINDS: dict[str, ItemKind] = {
         "Ship Items",
         "Ship",
         "Ship what is left of the checked items of order {number} (Item Shipped; Order "
-        "Shipped once nothing is left, else Order Partially Shipped). Tracking numbers can be "
-        "added with Enter Tracking….",
+        "Shipped once nothing is left, else Order Partially Shipped).",
         core.ship,
         left_to_ship,
+        with_tracking=True,
     ),
     "backorder": ItemKind(
         "Backorder Items",
@@ -121,15 +122,22 @@ class OneOrderFlows:
             ok_text=kind.verb,
             eligible=kind.eligible,
             checked=checked,
+            with_tracking=kind.with_tracking,
             parent=host.window,
         )
         by, call = host.changed_by, kind.call
 
         def accepted() -> None:
             item_ids = dialog.checked_item_ids()
+            shipment: dict[str, object] = {}
+            if dialog.tracking is not None:
+                shipment = {
+                    "tracking": dialog.tracking.tracking_numbers(),
+                    "carrier": dialog.tracking.carrier(),
+                }
             host.runner.run(
                 kind.title,
-                per_order(lambda s, i: call(s, i, item_ids, changed_by=by)),
+                per_order(lambda s, i: call(s, i, item_ids, changed_by=by, **shipment)),
                 [detail.id],
             )
 

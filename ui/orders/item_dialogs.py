@@ -31,7 +31,7 @@ from ordermanager.errors import InvalidInputError
 from ordermanager.orders.detail import ItemDetail
 from ordermanager.orders.payments import parse_amount
 from ui.formatting import money
-from ui.orders.action_dialogs import dialog_frame, error_label, show_error
+from ui.orders.action_dialogs import TrackingFields, dialog_frame, error_label, show_error
 
 # Why an item cannot take the action, or '' when it can.
 Eligibility = Callable[[ItemDetail], str]
@@ -67,6 +67,7 @@ class ItemActionDialog(QDialog):
         ok_text: str,
         eligible: Eligibility = any_item,
         checked: Sequence[int] = (),
+        with_tracking: bool = False,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -128,6 +129,12 @@ class ItemActionDialog(QDialog):
         form = QVBoxLayout()
         form.addWidget(self.table)
         form.addWidget(self.items_error)
+        # Ship Items… records the shipment's tracking numbers with it.
+        self.tracking = TrackingFields(self, required=False) if with_tracking else None
+        if self.tracking is not None:
+            tracking_form = QFormLayout()
+            self.tracking.add_rows(tracking_form)
+            form.addLayout(tracking_form)
         self.ok_button = dialog_frame(self, intro, form, ok_text)
 
     def _toggle(self, row: int, column: int) -> None:
@@ -153,11 +160,13 @@ class ItemActionDialog(QDialog):
         return found
 
     def accept(self) -> None:
+        fine = self.tracking is None or self.tracking.validate()
         if not self.checked_item_ids():
             show_error(self.items_error, "Check at least one item.")
             self.table.setFocus()
             return
-        super().accept()
+        if fine:
+            super().accept()
 
 
 class AddItemDialog(QDialog):

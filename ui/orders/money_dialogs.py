@@ -155,6 +155,11 @@ class MoneyDialog(QDialog):
             self._set_busy(True)
             self.submitted.emit(entry)
 
+    def reject(self) -> None:
+        if self._busy:  # the money is being recorded: the answer still needs this dialog
+            return
+        super().reject()
+
     def refuse(self, message: str) -> None:
         """The core said no: show why at the amount field and let the operator fix it."""
         self._set_busy(False)

@@ -88,8 +88,14 @@ class StackStatusWindow(QDialog):
         top.addWidget(self.pause_button)
 
         health_box = QGroupBox("Health", self)
-        self._grid = QGridLayout(health_box)
-        self._grid.setHorizontalSpacing(18)
+        # Two columns of figures, each its own grid, so a long error on the right does not
+        # stretch the rows on the left.
+        columns = QHBoxLayout(health_box)
+        self._grids = (QGridLayout(), QGridLayout())
+        for grid in self._grids:
+            grid.setHorizontalSpacing(12)
+            grid.setAlignment(Qt.AlignmentFlag.AlignTop)
+            columns.addLayout(grid, 1)
         self._values: dict[str, QLabel] = {}
 
         self.model = StackRecordsModel(self)
@@ -185,10 +191,10 @@ class StackStatusWindow(QDialog):
                 label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
                 label.setWordWrap(True)
                 half = (len(health.figures) + 1) // 2
-                column = 0 if row < half else 2
-                self._grid.addWidget(caption, row % half, column)
-                self._grid.addWidget(label, row % half, column + 1)
-                self._grid.setColumnStretch(column + 1, 1)
+                grid = self._grids[0 if row < half else 1]
+                grid.addWidget(caption, row % half, 0)
+                grid.addWidget(label, row % half, 1)
+                grid.setColumnStretch(1, 1)
                 self._values[name] = label
             label.setText(value)
             warn = (name == "On hold" and value != "0") or (

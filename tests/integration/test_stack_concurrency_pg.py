@@ -24,8 +24,8 @@ from tests.stack_support.harness import (
 pytestmark = pytest.mark.postgres
 
 CONTROLLERS = 4
-RECORDS = 2000
-ORDERS = 200
+RECORDS = 1000
+ORDERS = 100
 
 
 def test_four_controllers__no_record_twice_and_per_order_fifo(

@@ -5,6 +5,7 @@ repeats are records that were in flight at a kill, each with its original idempo
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import subprocess
@@ -106,11 +107,16 @@ def test_sigkill_at_random_moments__nothing_lost_repeats_only_in_flight_sqlite(
 
 
 @pytest.mark.postgres
+@pytest.mark.skipif(
+    os.environ.get("ORDERMANAGER_TEST_STACK_PG_CRASH") != "1",
+    reason="~15 s more; set ORDERMANAGER_TEST_STACK_PG_CRASH=1 (the SQLite run and the PostgreSQL "
+    "concurrency test cover the default suite)",
+)
 def test_sigkill_at_random_moments__nothing_lost_repeats_only_in_flight_postgres(
     pg_db: Database, tmp_path: Path, real_keyring: object
 ) -> None:
     # Smaller on PostgreSQL: the SQLite run covers the volume; this covers the SKIP LOCKED path.
-    crash_and_restart(pg_db, tmp_path, seed_value=11, records=800, kills=3)
+    crash_and_restart(pg_db, tmp_path, seed_value=11, records=500, kills=2)
 
 
 def test_once__drains_what_is_due_and_prints_a_summary(

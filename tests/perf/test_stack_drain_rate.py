@@ -2,7 +2,8 @@
 
 Run with ``pytest tests/perf/test_stack_drain_rate.py -s -p no:cacheprovider``. The number of
 records is ORDERMANAGER_PERF_STACK_RECORDS (default 10,000); ORDERMANAGER_PERF_STACK_DB=postgresql
-runs it on the local PostgreSQL instead of a SQLite file. The cart runs in a process of its own.
+runs it on the local PostgreSQL instead of a SQLite file; ORDERMANAGER_PERF_STACK_LATENCY_MS makes
+the cart take that long to answer (default 0). The cart runs in a process of its own.
 
 Printed per concurrency: records per second of the stack controller, and of the baseline measured
 in the same run: a raw keep-alive ``httpx.Client`` loop (same number of threads) posting the same
@@ -31,19 +32,20 @@ from ordermanager.db.migrate import open_database
 from ordermanager.stack import queue as stack_queue
 from ordermanager.stack.controller import StackController
 from tests.stack_support import seed
-from tests.stack_support.harness import REPO, SECRET, delivery, wait_stack_empty
+from tests.stack_support.harness import REPO, SECRET, delivery, wait_stack_empty, wait_until
 
 pytestmark = pytest.mark.perf
 
 RECORDS = int(os.environ.get("ORDERMANAGER_PERF_STACK_RECORDS", "10000"))
 ORDERS = max(RECORDS // 10, 1)
 OVERHEAD_SAMPLES = 2000
+LATENCY_MS = float(os.environ.get("ORDERMANAGER_PERF_STACK_LATENCY_MS", "0"))
 
 
 @pytest.fixture
 def cart_url() -> str:  # type: ignore[misc]
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.stack_support.cart_server", SECRET],
+        [sys.executable, "-m", "tests.stack_support.cart_server", SECRET, str(LATENCY_MS)],
         stdout=subprocess.PIPE,
         text=True,
         cwd=str(REPO),
@@ -103,7 +105,10 @@ def drain(database: Database, concurrency: int) -> float:
     started = time.perf_counter()
     controller.start()
     try:
-        wait_stack_empty(database, timeout=600)
+        # Watch the controller's own counter, not the table: polling COUNT(*) would take a share
+        # of the GIL the raw loop does not pay for.
+        wait_until(lambda: controller.snapshot().sent_total >= RECORDS, 600, "the drain", 0.05)
+        wait_stack_empty(database, timeout=60)
         seconds = time.perf_counter() - started
     finally:
         controller.stop()
@@ -128,7 +133,10 @@ def test_stack_drain_rate(perf_location: DatabaseLocation, cart_url: str) -> Non
     try:
         seed.generic_cart(database, "Bench Store", cart_url)
         order_ids = seed.orders(database, "Bench Store", ORDERS)
-        print(f"\n{RECORDS:,} records over {ORDERS:,} orders, {database.dialect}, no-op OK cart")
+        print(
+            f"\n{RECORDS:,} records over {ORDERS:,} orders, {database.dialect}, "
+            f"OK cart answering after {LATENCY_MS:g} ms"
+        )
         for concurrency in (1, 4, 8):
             seeded = seed.records(database, order_ids, RECORDS)
             bodies = [

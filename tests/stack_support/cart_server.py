@@ -236,6 +236,8 @@ def main() -> None:
     import sys
 
     server = CartServer(secret=sys.argv[1] if len(sys.argv) > 1 else None)
+    if len(sys.argv) > 2:  # latency in milliseconds, like a real cart's processing time
+        server.behave("/status", Behaviour(latency=float(sys.argv[2]) / 1000))
     print(server.port, flush=True)
     server._server.serve_forever(0.05)
 

@@ -24,7 +24,12 @@ SECRET = "crash-harness-secret-0123456789"
 REPO = Path(__file__).resolve().parents[2]
 
 
-def wait_until(condition: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
+def wait_until(
+    condition: Callable[[], Any],
+    timeout: float = 20.0,
+    what: str = "condition",
+    every: float = 0.02,
+) -> Any:
     """Poll ``condition`` until it returns something truthy; AssertionError after ``timeout``."""
     deadline = time.monotonic() + timeout
     pause = threading.Event()
@@ -34,7 +39,7 @@ def wait_until(condition: Callable[[], Any], timeout: float = 20.0, what: str = 
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        pause.wait(0.02)
+        pause.wait(every)
 
 
 def wait_stack_empty(database: Database, timeout: float = 30.0) -> None:

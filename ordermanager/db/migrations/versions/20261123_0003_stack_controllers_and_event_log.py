@@ -6,8 +6,9 @@ Create Date: 2026-11-23 13:15:00
 
 On SQLite the stack table is rebuilt (Alembic batch mode) because AUTOINCREMENT can only be given
 when a table is created: without it SQLite reuses the id of a deleted last record, which would
-break "smallest id first" (per-order FIFO). PostgreSQL sequences never reuse ids. The (state, next_attempt_at) index gives way to (state, id):
-claims want the oldest due record, and SQLite sorted the whole stack to find it.
+break "smallest id first" (per-order FIFO). PostgreSQL sequences never reuse ids.
+The (state, next_attempt_at) index gives way to (state, id): claims want the oldest due record,
+and SQLite sorted the whole stack to find it.
 """
 
 from __future__ import annotations

@@ -19,12 +19,13 @@ STATUS_SECRET = "status_secret"
 _REDACTED = "[redacted]"
 
 # Header and query-string shapes that carry credentials, whatever the cart calls them.
+# Order matters: "Authorization: Bearer X" must lose X (second rule) before the first value.
 _PATTERNS = (
+    re.compile(r"(?i)\b(bearer|basic)(\s+)()([A-Za-z0-9._~+/=-]+)"),
     re.compile(
         r"(?i)\b(authorization|x-api-key|api[-_]?key|secret|token|password|signature)"
-        r"(\s*[:=]\s*)(\"?)([^\s\"&,;]+)"
+        r"(\"?\s*[:=]\s*)(\"?)([^\s\"&,;]+)"
     ),
-    re.compile(r"(?i)\b(bearer|basic)(\s+)()([A-Za-z0-9._~+/=-]+)"),
     re.compile(r"(?i)(sha256=)()()([0-9a-f]{16,})"),
 )
 

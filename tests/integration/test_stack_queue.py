@@ -187,21 +187,21 @@ def test_an_expired_claim_is_claimable_again(any_db: Database) -> None:
     assert stack_rows(any_db)[rid].claimed_by == "B"
 
 
-def test_next_due_at_is_none_for_an_empty_or_all_held_stack(any_db: Database) -> None:
-    assert queue.next_due_at(any_db) is None
-    (a,) = make_orders(any_db, 1)
-    enqueue(any_db, a)
-    (record,) = queue.claim(any_db, "A", lease=LEASE, now=T0)
-    assert queue.hold(any_db, record.id, record.claim_token, error="no")
-    assert queue.next_due_at(any_db) is None
+def test_next_due_at_is_none_for_an_empty_or_all_held_stack(sqlite_db: Database) -> None:
+    assert queue.next_due_at(sqlite_db) is None
+    (a,) = make_orders(sqlite_db, 1)
+    enqueue(sqlite_db, a)
+    (record,) = queue.claim(sqlite_db, "A", lease=LEASE, now=T0)
+    assert queue.hold(sqlite_db, record.id, record.claim_token, error="no")
+    assert queue.next_due_at(sqlite_db) is None
 
 
-def test_demo_carts_are_marked_on_claimed_records(any_db: Database) -> None:
-    (a,) = make_orders(any_db, 1)
-    with any_db.transaction() as session:
+def test_demo_carts_are_marked_on_claimed_records(sqlite_db: Database) -> None:
+    (a,) = make_orders(sqlite_db, 1)
+    with sqlite_db.transaction() as session:
         session.execute(update(Cart).values(demo=True))
-    enqueue(any_db, a)
-    (record,) = queue.claim(any_db, "A", lease=LEASE, now=T0)
+    enqueue(sqlite_db, a)
+    (record,) = queue.claim(sqlite_db, "A", lease=LEASE, now=T0)
     assert record.cart_demo is True
 
 
@@ -234,26 +234,26 @@ def test_a_controller_that_lost_its_claim_cannot_settle(any_db: Database) -> Non
     assert not queue.delete_delivered(any_db, rid, claim_b.claim_token)  # already gone
 
 
-def test_release_gives_a_record_back_unsent(any_db: Database) -> None:
-    (a,) = make_orders(any_db, 1)
-    (rid,) = enqueue(any_db, a)
-    (record,) = queue.claim(any_db, "A", lease=LEASE, now=T0)
-    assert queue.release(any_db, rid, record.claim_token)
-    row = stack_rows(any_db)[rid]
+def test_release_gives_a_record_back_unsent(sqlite_db: Database) -> None:
+    (a,) = make_orders(sqlite_db, 1)
+    (rid,) = enqueue(sqlite_db, a)
+    (record,) = queue.claim(sqlite_db, "A", lease=LEASE, now=T0)
+    assert queue.release(sqlite_db, rid, record.claim_token)
+    row = stack_rows(sqlite_db)[rid]
     assert row.claim_token is None and row.attempts == 0 and row.state == "queued"
-    (again,) = queue.claim(any_db, "B", lease=LEASE, now=T0)
+    (again,) = queue.claim(sqlite_db, "B", lease=LEASE, now=T0)
     assert again.id == rid
 
 
 # -- ids, announcements, schema upgrade --------------------------------------------------------
 
 
-def test_ids_are_never_reused_after_the_newest_record_is_deleted(any_db: Database) -> None:
-    (a,) = make_orders(any_db, 1)
-    first, newest = enqueue(any_db, a, count=2)
-    with any_db.transaction() as session:
+def test_ids_are_never_reused_after_the_newest_record_is_deleted(sqlite_db: Database) -> None:
+    (a,) = make_orders(sqlite_db, 1)
+    first, newest = enqueue(sqlite_db, a, count=2)
+    with sqlite_db.transaction() as session:
         session.execute(delete(StatusUpdate).where(StatusUpdate.id == newest))
-    (next_id,) = enqueue(any_db, a)
+    (next_id,) = enqueue(sqlite_db, a)
     assert next_id > newest > first
 
 
@@ -399,16 +399,16 @@ def test_a_dead_controllers_claims_are_recovered_and_logged(any_db: Database) ->
     assert {c.id for c in controllers.list_controllers(any_db)} == {alive, dead}
 
 
-def test_unregister_releases_claims_and_the_lease(any_db: Database) -> None:
-    (a,) = make_orders(any_db, 1)
-    enqueue(any_db, a)
-    ctl = controllers.register_controller(any_db, mode="shared", workstation="ws-1")
-    assert election.try_acquire_shared_lease(any_db, ctl, "ws-1", ttl=LEASE)
-    (record,) = queue.claim(any_db, ctl, lease=LEASE)
-    controllers.unregister_controller(any_db, ctl)
-    assert controllers.list_controllers(any_db) == []
-    assert election.shared_lease_holder(any_db) is None
-    assert stack_rows(any_db)[record.id].claim_token is None
+def test_unregister_releases_claims_and_the_lease(sqlite_db: Database) -> None:
+    (a,) = make_orders(sqlite_db, 1)
+    enqueue(sqlite_db, a)
+    ctl = controllers.register_controller(sqlite_db, mode="shared", workstation="ws-1")
+    assert election.try_acquire_shared_lease(sqlite_db, ctl, "ws-1", ttl=LEASE)
+    (record,) = queue.claim(sqlite_db, ctl, lease=LEASE)
+    controllers.unregister_controller(sqlite_db, ctl)
+    assert controllers.list_controllers(sqlite_db) == []
+    assert election.shared_lease_holder(sqlite_db) is None
+    assert stack_rows(sqlite_db)[record.id].claim_token is None
 
 
 # -- the Shared-mode lease ---------------------------------------------------------------------

@@ -52,15 +52,15 @@ def test_list_records_shows_every_state_oldest_first(any_db: Database) -> None:
     assert [v.id for v in records.list_records(any_db, limit=1)] == [held]
 
 
-def test_targets_name_the_cart(any_db: Database) -> None:
-    (a,) = make_orders(any_db, 1, cart_kind="generic")
-    with any_db.transaction() as session:
+def test_targets_name_the_cart(sqlite_db: Database) -> None:
+    (a,) = make_orders(sqlite_db, 1, cart_kind="generic")
+    with sqlite_db.transaction() as session:
         session.execute(update(Cart).values(base_url="https://shop.example.org/om/update.php"))
-    enqueue(any_db, a)
-    assert records.list_records(any_db)[0].target == "shop.example.org"
-    with any_db.transaction() as session:
+    enqueue(sqlite_db, a)
+    assert records.list_records(sqlite_db)[0].target == "shop.example.org"
+    with sqlite_db.transaction() as session:
         session.execute(update(Cart).values(demo=True))
-    assert records.list_records(any_db)[0].target == "Demo · Main Store"
+    assert records.list_records(sqlite_db)[0].target == "Demo · Main Store"
 
 
 def test_overview_counts_and_controllers(any_db: Database) -> None:
@@ -90,8 +90,8 @@ def test_overview_counts_and_controllers(any_db: Database) -> None:
     assert doc["shared_lease"]["holder"] == ctl
 
 
-def test_overview_of_an_empty_stack(any_db: Database) -> None:
-    overview = records.stack_overview(any_db)
+def test_overview_of_an_empty_stack(sqlite_db: Database) -> None:
+    overview = records.stack_overview(sqlite_db)
     assert (overview.queued, overview.in_flight, overview.held, overview.total) == (0, 0, 0, 0)
     assert overview.oldest_queued_at is None and overview.controllers == []
     assert overview.mode == "local" and overview.as_json()["shared_lease"] is None
@@ -122,24 +122,26 @@ def test_retry_now_requeues_a_held_record_and_logs_it(any_db: Database) -> None:
     assert "Retry now (on hold)" in entry.message and "Order Shipped" in entry.message
 
 
-def test_retry_now_makes_a_waiting_record_due(any_db: Database) -> None:
-    (a,) = make_orders(any_db, 1)
-    (rid,) = enqueue(any_db, a)
-    (record,) = queue.claim(any_db, "ctl", lease=LEASE, now=T0)
+def test_retry_now_makes_a_waiting_record_due(sqlite_db: Database) -> None:
+    (a,) = make_orders(sqlite_db, 1)
+    (rid,) = enqueue(sqlite_db, a)
+    (record,) = queue.claim(sqlite_db, "ctl", lease=LEASE, now=T0)
     tomorrow = T0 + timedelta(days=1)
-    assert queue.reschedule(any_db, rid, record.claim_token, error="503", next_attempt_at=tomorrow)
-    records.retry_now(any_db, rid, actor="bob", now=LATER)
-    assert stack_rows(any_db)[rid].next_attempt_at == LATER
+    assert queue.reschedule(
+        sqlite_db, rid, record.claim_token, error="503", next_attempt_at=tomorrow
+    )
+    records.retry_now(sqlite_db, rid, actor="bob", now=LATER)
+    assert stack_rows(sqlite_db)[rid].next_attempt_at == LATER
 
 
-def test_hold_record_stops_it_and_its_order(any_db: Database) -> None:
-    (a,) = make_orders(any_db, 1)
-    first, _ = enqueue(any_db, a, count=2)
-    records.hold_record(any_db, first, actor="carol", now=T0)
-    row = stack_rows(any_db)[first]
+def test_hold_record_stops_it_and_its_order(sqlite_db: Database) -> None:
+    (a,) = make_orders(sqlite_db, 1)
+    first, _ = enqueue(sqlite_db, a, count=2)
+    records.hold_record(sqlite_db, first, actor="carol", now=T0)
+    row = stack_rows(sqlite_db)[first]
     assert row.state == "held" and row.last_error == "Held by operator"
-    assert queue.claim(any_db, "ctl", limit=5, lease=LEASE, now=LATER) == []
-    with any_db.session() as session:
+    assert queue.claim(sqlite_db, "ctl", limit=5, lease=LEASE, now=LATER) == []
+    with sqlite_db.session() as session:
         (entry,) = recent_events(session)
     assert entry.actor == "carol" and "Put on hold" in entry.message
 
@@ -164,9 +166,9 @@ def test_discard_deletes_and_logs_what_was_discarded(any_db: Database) -> None:
 
 
 @pytest.mark.parametrize("action", ["retry_now", "hold_record", "discard"])
-def test_unknown_record_is_a_clear_error(any_db: Database, action: str) -> None:
+def test_unknown_record_is_a_clear_error(sqlite_db: Database, action: str) -> None:
     with pytest.raises(NotFoundError, match="no status update 999 on the stack"):
-        getattr(records, action)(any_db, 999, actor="eve")
-    with any_db.session() as session:
+        getattr(records, action)(sqlite_db, 999, actor="eve")
+    with sqlite_db.session() as session:
         assert recent_events(session) == []
         assert session.execute(select(StatusUpdate.id)).all() == []

@@ -128,12 +128,15 @@ def heartbeat(
     state: str,
     stats: ControllerStats,
     now: datetime | None = None,
+    mode: str = "local",
+    workstation: str = "",
 ) -> bool:
     """Report alive (state, figures) and extend the lease of every record this controller holds.
 
     Returns False when the row was gone: another controller presumed this one dead and released
-    its claims (its settles will now fail, fenced). The row is put back, so the controller stays
-    visible and can go on claiming.
+    its claims (its settles will now fail, fenced). The row is put back (with ``mode`` and
+    ``workstation``, which only that case uses), so the controller stays visible, its future
+    claims stay recoverable, and it can go on claiming.
     """
     if state not in STATES:
         raise ValueError(f"unknown stack controller state {state!r}")
@@ -163,10 +166,10 @@ def heartbeat(
             session.add(
                 StackControllerRow(
                     id=controller_id,
-                    workstation="",
+                    workstation=workstation[:100],
                     host=socket.gethostname()[:200],
                     pid=os.getpid(),
-                    mode="local",
+                    mode=mode,
                     started_at=now,
                     **figures,
                 )

@@ -395,8 +395,12 @@ def test_a_dead_controllers_claims_are_recovered_and_logged(any_db: Database) ->
     assert entry.level == "warning" and entry.source == "stack-controller"
     assert dead[:8] in entry.message and "2 claimed records released" in entry.message
     # A controller that was only frozen comes back: its heartbeat says so and re-registers it.
-    assert not controllers.heartbeat(any_db, dead, lease=LEASE, state="running", stats=idle)
-    assert {c.id for c in controllers.list_controllers(any_db)} == {alive, dead}
+    assert not controllers.heartbeat(
+        any_db, dead, lease=LEASE, state="running", stats=idle, mode="external", workstation="ws-1"
+    )
+    back = {c.id: c for c in controllers.list_controllers(any_db)}
+    assert set(back) == {alive, dead}
+    assert (back[dead].mode, back[dead].workstation) == ("external", "ws-1")
 
 
 def test_unregister_releases_claims_and_the_lease(sqlite_db: Database) -> None:
@@ -443,3 +447,29 @@ def test_lease_is_taken_over_after_expiry_or_release(any_db: Database) -> None:
     assert election.try_acquire_shared_lease(any_db, "B", "ws-b", ttl=LEASE, now=expired)
     election.release_shared_lease(any_db, "B")
     assert election.try_acquire_shared_lease(any_db, "A", "ws-a", ttl=LEASE, now=expired)
+
+
+# -- who queued it -----------------------------------------------------------------------------
+
+
+def test_records_carry_this_workstations_id(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ordermanager.db import location
+    from ordermanager.workstation import WORKSTATION_ID_ENV, WorkstationConfig, workstation_id
+
+    monkeypatch.delenv(WORKSTATION_ID_ENV, raising=False)
+    first = workstation_id()
+    assert len(first) == 32 and workstation_id() == first
+    assert WorkstationConfig.load().workstation_id == first
+    # Remembering a database rewrites workstation.json; the id must survive it.
+    location.save(sqlite_db.location)
+    assert WorkstationConfig.load().workstation_id == first
+    (a,) = make_orders(sqlite_db, 1)
+    (rid,) = enqueue(sqlite_db, a)
+    assert stack_rows(sqlite_db)[rid].queued_by == first
+
+    monkeypatch.setenv(WORKSTATION_ID_ENV, "crash-harness-7")
+    assert workstation_id() == "crash-harness-7"
+    (other,) = enqueue(sqlite_db, a)
+    assert stack_rows(sqlite_db)[other].queued_by == "crash-harness-7"

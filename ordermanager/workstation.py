@@ -67,7 +67,9 @@ class WorkstationConfig:
         tmp.replace(path)
 
 
-_ids: dict[Path, str] = {}
+# Keyed by the config-folder override (None: the platform's folder), which is what decides the
+# file; cheaper to look up than building the path, and bulk actions ask once per queued record.
+_ids: dict[str | None, str] = {}
 _ids_lock = threading.Lock()
 
 
@@ -80,13 +82,13 @@ def workstation_id() -> str:
     override = os.environ.get(WORKSTATION_ID_ENV, "").strip()
     if override:
         return override
-    path = WorkstationConfig.path()
+    key = os.environ.get("ORDERMANAGER_CONFIG_DIR")
     with _ids_lock:
-        known = _ids.get(path)
+        known = _ids.get(key)
         if known is None:
             config = WorkstationConfig.load()
             if not config.workstation_id:
                 config.workstation_id = uuid.uuid4().hex
                 config.save()
-            known = _ids[path] = config.workstation_id
+            known = _ids[key] = config.workstation_id
         return known

@@ -23,6 +23,7 @@ from ordermanager.db.models import (
     Shipment,
     ShipmentItem,
     TrackingNumber,
+    table_of,
 )
 from ordermanager.orders.actions import clean_tracking
 from ordermanager.orders.bulk import BulkResult, Progress, run_chunked
@@ -157,9 +158,9 @@ def ship_orders(
         for number in numbers.get(order.id, [])
     ]
     if tracking_rows:
-        session.execute(insert(TrackingNumber), tracking_rows)
+        session.execute(insert(table_of(TrackingNumber)), tracking_rows)
     session.execute(
-        insert(ShipmentItem),
+        insert(table_of(ShipmentItem)),
         [
             {"shipment_id": shipment_id, "line_item_id": item.id, "quantity": quantity}
             for shipment_id, (_, lines) in zip(shipment_ids, ready, strict=True)

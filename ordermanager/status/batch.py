@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from ordermanager.db.models import LabelChange, LineItem, Order, StatusLabel, StatusUpdate
+from ordermanager.db.models import LabelChange, LineItem, Order, StatusLabel, StatusUpdate, table_of
 from ordermanager.stack.notify import announce_queued
 from ordermanager.status.capabilities import can_take_status_updates
 from ordermanager.status.events import Event, event_info
@@ -65,10 +65,11 @@ class BatchWrites:
                 update(LineItem),
                 [{"id": i, "status_label_id": label} for i, label in self.item_labels.items()],
             )
+        # Core inserts on the tables: the ORM's bulk path costs as much again per row here.
         if self.history:
-            session.execute(insert(LabelChange), self.history)
+            session.execute(insert(table_of(LabelChange)), self.history)
         if self.records:
-            session.execute(insert(StatusUpdate), self.records)
+            session.execute(insert(table_of(StatusUpdate)), self.records)
             announce_queued(session)
 
 

@@ -136,22 +136,17 @@ def ship_orders(
         return outcome
 
     now = datetime.now(UTC)
-    shipment_ids = (
-        session.execute(
-            insert(Shipment).returning(Shipment.id, sort_by_parameter_order=True),
-            [
-                {
-                    "order_id": o.id,
-                    "carrier": carrier.strip()[:50],
-                    "service": "",
-                    "shipped_at": now,
-                }
-                for o, _ in ready
-            ],
-        )
-        .scalars()
-        .all()
+    # One shipment per order, so the order id tells which new id is whose. Asking for the rows
+    # back in parameter order instead makes SQLite insert them one statement at a time.
+    new_shipments = session.execute(
+        insert(Shipment).returning(Shipment.order_id, Shipment.id),
+        [
+            {"order_id": o.id, "carrier": carrier.strip()[:50], "service": "", "shipped_at": now}
+            for o, _ in ready
+        ],
     )
+    shipment_of = {order_id: shipment_id for order_id, shipment_id in new_shipments}
+    shipment_ids = [shipment_of[o.id] for o, _ in ready]
     tracking_rows = [
         {"shipment_id": shipment_id, "number": number}
         for shipment_id, (order, _) in zip(shipment_ids, ready, strict=True)

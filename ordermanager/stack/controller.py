@@ -1,10 +1,14 @@
 """The stack controller: claims status updates from the stack, sends them, and settles each one.
 
-One claim thread and a pool of ``concurrency`` worker threads. The claim thread claims at most as
-many records as there are idle workers, so no more records are ever in flight than workers; claim
-only hands out the head record of each order, so an order never has two records in flight and its
-updates leave in the order they were queued. A heartbeat thread keeps this controller's claims
-alive (claims last as long as the heartbeat, not as long as a guess at the send time), recovers
+One feed thread and a pool of ``concurrency`` worker threads. The feed thread claims records ahead
+in batches (one transaction for many records) into a local buffer (claim_buffer.py) the workers
+block on, and deletes delivered records in batches, one fenced transaction per batch: two write
+transactions per record used to cost more than a send to a fast cart. At most ``concurrency``
+records are being sent at once. Claim only hands out the head record of each order, so an order
+never has two records in flight and its updates leave in the order they were queued; a batched
+delete only delays the next record of that order by a few milliseconds. A heartbeat thread keeps
+this controller's claims alive (claims last as long as the heartbeat, not as long as a guess at
+the send time), recovers
 the claims of controllers that stopped heartbeating, and in Shared mode holds the shared lease.
 
 Every settle is fenced by the claim token: a controller that lost its claim (paused past its lease,
@@ -16,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import queue as thread_queue
 import threading
 import time
 from collections.abc import Callable
@@ -27,6 +30,7 @@ from ordermanager.db.engine import Database
 from ordermanager.settings import StackControllerMode
 from ordermanager.stack import backoff
 from ordermanager.stack import queue as stack_queue
+from ordermanager.stack.claim_buffer import ClaimBuffer, default_capacity
 from ordermanager.stack.controller_state import (
     ControllerSnapshot,
     DrainResult,
@@ -70,6 +74,7 @@ class StackController:
         listener: Callable[[ControllerSnapshot], None] | None = None,
         delivery: DeliveryConfig | None = None,
         backoff_base: float = backoff.BASE_SECONDS,
+        claim_ahead: int | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -97,10 +102,9 @@ class StackController:
         self._settler = Settler(database, self.stats, log, self._write_lock)
 
         self._lock = threading.Lock()
-        self._in_flight: dict[int, ClaimedRecord] = {}
-        # Worker slots taken: records in flight plus claims under way. Never above concurrency.
-        self._busy = 0
-        self._work: thread_queue.Queue[ClaimedRecord | None] = thread_queue.Queue()
+        # Records held claimed at most: waiting for a worker, being sent, or waiting for the delete.
+        self.claim_ahead = claim_ahead or default_capacity(concurrency)
+        self._buffer = ClaimBuffer(self.claim_ahead, self._wakeup.set)
         self._stopping = threading.Event()
         self._heartbeat_stop = threading.Event()
         self._stopped = False
@@ -118,7 +122,7 @@ class StackController:
         """Register, then run the claim loop, workers and heartbeat on threads of their own."""
         self._register()
         self._wakeup.start()
-        self._spawn(self._claim_loop, "stack-controller-claim")
+        self._spawn(self._feed_loop, "stack-controller-feed")
         for n in range(self.concurrency):
             self._spawn(self._worker_loop, f"stack-controller-worker-{n + 1}")
         self._spawn(self._heartbeat_loop, HEARTBEAT_THREAD)
@@ -139,17 +143,10 @@ class StackController:
         self._spawn(self._heartbeat_loop, HEARTBEAT_THREAD)
         try:
             while not self._stopping.is_set():
-                free = self._reserve()
-                if free == 0:
-                    self._wakeup.wait(0.05)
-                    continue
-                claimed = self._claim(free)
-                if not claimed:
-                    with self._lock:
-                        idle = self._busy == 0
-                    if idle:
-                        break
-                    self._wakeup.wait(0.05)
+                claimed, asked = self._feed()
+                if asked and not claimed and self._buffer.idle():
+                    break
+                self._wakeup.wait(self._feed_wait(dry=asked > len(claimed)))
         finally:
             self.stop()
         return self.stats.since(before, time.monotonic() - started)
@@ -158,6 +155,7 @@ class StackController:
         """Stop claiming new records; sends in flight finish."""
         self._paused.set()
         self._set_state("paused")
+        self._wakeup.set()  # the feed loop gives back what it claimed ahead
 
     def resume(self) -> None:
         self._paused.clear()
@@ -179,16 +177,16 @@ class StackController:
         self._stopping.set()
         self._wakeup.set()
         # Records claimed but not yet picked up by a worker go straight back.
-        self._release_unstarted()
-        for _ in range(self.concurrency):
-            self._work.put(None)
+        self._buffer.close()
+        self._release_ready()
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             if thread.name != HEARTBEAT_THREAD:
                 thread.join(max(deadline - time.monotonic(), 0.0))
-        with self._lock:
-            stuck = list(self._in_flight.values())
-        for record in stuck:
+        self._release_ready()  # anything the feed thread claimed while stopping
+        # Delivered records leave the stack now, not with the next controller's repeat.
+        self._settler.delivered_batch(self._buffer.take_delivered(), self._stopping)
+        for record in self._buffer.sending():
             # Still sending after the timeout: give it back. The late answer settles nothing
             # (the fence is gone); the record is sent again with the same idempotency key.
             self._settler.release(record)
@@ -234,62 +232,52 @@ class StackController:
 
         return run
 
-    def _claim_loop(self) -> None:
+    def _feed_loop(self) -> None:
         while not self._stopping.is_set():
-            if self._paused.is_set() or not self._is_leader:
-                self._wakeup.wait()
-                continue
-            free = self._reserve()
-            if free == 0:
-                self._wakeup.wait()
-                continue
             try:
-                claimed = self._claim(free)
+                claimed, asked = self._feed()
             except Exception as exc:  # database away: say so, try again at the polling floor
                 log.warning("stack controller: claiming failed: %s", exc)
                 self.stats.error(f"Could not read the stack: {trim_error(str(exc))}")
                 self._stopping.wait(1.0)
                 continue
-            if len(claimed) < free:
-                # Nothing else is due: sleep until woken, the next due time or the floor.
-                self._wakeup.wait(self._seconds_until_due())
+            self._wakeup.wait(self._feed_wait(dry=asked > len(claimed)))
 
-    def _reserve(self) -> int:
-        """Take every free worker slot for a claim; the claim gives back what it did not use."""
-        with self._lock:
-            free = max(self.concurrency - self._busy, 0)
-            self._busy += free
-            return free
-
-    def _claim(self, slots: int, *, hand_out: bool = True) -> list[ClaimedRecord]:
-        """Claim up to ``slots`` records into slots the caller reserved (unused ones are freed).
-        ``hand_out``: queue them for the workers; otherwise the caller sends them itself."""
-        with self._lock:
-            busy_orders = {r.order_id for r in self._in_flight.values()}
-            if self._once:
-                busy_orders |= self._failed_orders
-        try:
-            with self._write_lock:
-                claimed = stack_queue.claim(
-                    self.database,
-                    self.controller_id,
-                    limit=slots,
-                    lease=self.lease,
-                    queued_by=self.workstation if self.mode is StackControllerMode.LOCAL else None,
-                    skip_orders=busy_orders,
-                )
-        except Exception:
+    def _feed(self) -> tuple[list[ClaimedRecord], int]:
+        """One turn of the feed loop: delete what was delivered (when due), then top up the
+        buffer. Returns what was claimed and how many were asked for (0: no claim tried)."""
+        if self._buffer.flush_in() == 0.0:
+            self._settler.delivered_batch(self._buffer.take_delivered(), self._stopping)
+        if self._paused.is_set() or not self._is_leader:
+            self._release_ready()
+            return [], 0
+        room = self._buffer.room()
+        if room == 0 or not self._buffer.wants_more():
+            return [], 0
+        skip = self._buffer.busy_orders()
+        if self._once:
             with self._lock:
-                self._busy -= slots
-            raise
-        with self._lock:
-            self._busy -= slots - len(claimed)
-            for record in claimed:
-                self._in_flight[record.id] = record
-        if hand_out:
-            for record in claimed:
-                self._work.put(record)
-        return claimed
+                skip |= self._failed_orders
+        with self._write_lock:
+            claimed = stack_queue.claim(
+                self.database,
+                self.controller_id,
+                limit=room,
+                lease=self.lease,
+                queued_by=self.workstation if self.mode is StackControllerMode.LOCAL else None,
+                skip_orders=skip,
+            )
+        if claimed:
+            self._buffer.add(claimed)
+        return claimed, room
+
+    def _feed_wait(self, *, dry: bool) -> float | None:
+        """How long the feed loop may sleep: until the pending deletes are due, or (nothing more
+        was due) until the next record is; workers and wake-ups interrupt it."""
+        flush = self._buffer.flush_in()
+        due = self._seconds_until_due() if dry else None
+        waits = [w for w in (flush, due) if w is not None]
+        return min(waits) if waits else None
 
     def _seconds_until_due(self) -> float | None:
         try:
@@ -307,40 +295,20 @@ class StackController:
 
     def _worker_loop(self) -> None:
         while True:
-            record = self._work.get()
+            record = self._buffer.take()
             if record is None:
                 return
-            # While there is work, a worker claims its own next record in the slot it holds:
-            # no hand-over through the claim thread on the busy path.
-            current: ClaimedRecord | None = record
-            while current is not None:
-                if self._stopping.is_set():
-                    self._settler.release(current)
-                    self._done(current)
-                    break
+            outcome = self._send(record)
+            if isinstance(outcome, Delivered):
+                # The cart has it whatever the database says next: count it once, here.
+                self.stats.delivered()
+                self._buffer.delivered(record)
+                self._report()
+            else:
                 try:
-                    self._settle(current, self._send(current))
+                    self._settle_failure(record, outcome)
                 finally:
-                    with self._lock:
-                        self._in_flight.pop(current.id, None)
-                current = self._claim_next()
-
-    def _claim_next(self) -> ClaimedRecord | None:
-        """The next record for the slot this worker holds, or None (slot freed)."""
-        if self._stopping.is_set() or self._paused.is_set() or not self._is_leader:
-            claimed: list[ClaimedRecord] = []
-            with self._lock:
-                self._busy -= 1
-        else:
-            try:
-                claimed = self._claim(1, hand_out=False)
-            except Exception as exc:  # the claim thread reports and retries at its own pace
-                log.warning("stack controller: claiming failed: %s", exc)
-                claimed = []
-        if not claimed:
-            self._wakeup.set()  # a slot is free: the claim thread takes over
-            return None
-        return claimed[0]
+                    self._buffer.finished(record)
 
     def _send(self, record: ClaimedRecord) -> Outcome:
         try:
@@ -353,44 +321,24 @@ class StackController:
             log.exception("stack controller: sending record %s failed unexpectedly", record.id)
             return RetryLater(trim_error(f"Unexpected error while sending: {exc!r}"))
 
-    def _settle(self, record: ClaimedRecord, outcome: Outcome) -> None:
-        now = datetime.now(UTC)
-        if isinstance(outcome, Delivered):
-            self._settler.delivered(record, self._stopping)
-        elif isinstance(outcome, Rejected):
+    def _settle_failure(self, record: ClaimedRecord, outcome: Outcome) -> None:
+        if isinstance(outcome, Rejected):
             self._settler.hold(record, outcome.error, self._stopping)
-            self._remember_failure(record)
         else:
+            assert isinstance(outcome, RetryLater)
             delay = outcome.retry_after
             if delay is None:
                 delay = backoff.full_jitter(record.attempts, base=self.backoff_base)
-            self._settler.reschedule(
-                record, outcome.error, now + timedelta(seconds=delay), self._stopping
-            )
-            self._remember_failure(record)
-        self._report()
-
-    def _remember_failure(self, record: ClaimedRecord) -> None:
-        if self._once:
+            when = datetime.now(UTC) + timedelta(seconds=delay)
+            self._settler.reschedule(record, outcome.error, when, self._stopping)
+        if self._once:  # not retried in this run
             with self._lock:
                 self._failed_orders.add(record.order_id)
+        self._report()
 
-    def _done(self, record: ClaimedRecord) -> None:
-        """A record leaves its slot without a successor."""
-        with self._lock:
-            self._in_flight.pop(record.id, None)
-            self._busy -= 1
-        self._wakeup.set()  # a worker is free: the claim loop may claim again
-
-    def _release_unstarted(self) -> None:
-        while True:
-            try:
-                record = self._work.get_nowait()
-            except thread_queue.Empty:
-                return
-            if record is not None:
-                self._settler.release(record)
-                self._done(record)
+    def _release_ready(self) -> None:
+        for record in self._buffer.take_ready():
+            self._settler.release(record)
 
     def _heartbeat_loop(self) -> None:
         from ordermanager.stack import controllers, election
@@ -404,6 +352,8 @@ class StackController:
                         lease=self.lease,
                         state=self._db_state(),
                         stats=self.stats.for_heartbeat(),
+                        mode=self.mode.value,
+                        workstation=self.workstation,
                     )
                 if alive is False:
                     # Another controller presumed us dead (we were frozen past the lease) and
@@ -475,8 +425,7 @@ class StackController:
     # -- helpers ----------------------------------------------------------------------------
 
     def _in_flight_count(self) -> int:
-        with self._lock:
-            return len(self._in_flight)
+        return self._buffer.sending_count()
 
     def _db_state(self) -> str:
         if self._stopping.is_set():

@@ -203,6 +203,25 @@ class Settler:
         if kept is False:
             self._lost(record, "delivered, but another controller had claimed it meanwhile")
 
+    def delivered_batch(self, records: list[ClaimedRecord], stopping: threading.Event) -> None:
+        """Delete delivered records in one fenced transaction (counted when the cart said OK)."""
+        if not records:
+            return
+        deleted = self._retrying(
+            "delete",
+            records[0],
+            stopping,
+            lambda: stack_queue.delete_delivered_many(
+                self.database, [(r.id, r.claim_token) for r in records]
+            ),
+            batch=True,
+        )
+        if deleted is None:  # stopping: the claims lapse; the records are sent again, same keys
+            return
+        for record in records:
+            if record.id not in deleted:
+                self._lost(record, "delivered, but another controller had claimed it meanwhile")
+
     def reschedule(
         self, record: ClaimedRecord, error: str, when: datetime, stopping: threading.Event
     ) -> None:
@@ -265,15 +284,23 @@ class Settler:
         self.event("warning", message, record)
 
     def _retrying(
-        self, what: str, record: ClaimedRecord, stopping: threading.Event, action: Any
-    ) -> bool | None:
+        self,
+        what: str,
+        record: ClaimedRecord,
+        stopping: threading.Event,
+        action: Any,
+        *,
+        batch: bool = False,
+    ) -> Any:
         """Run a settle until the database takes it. None: gave up because we are stopping (the
-        claim then lapses and the record is tried again, with the same idempotency key)."""
+        claim then lapses and the record is tried again, with the same idempotency key).
+        ``batch``: the action's own answer is returned (the set of ids deleted)."""
         attempt = 0
         while True:
             try:
                 with self.write_lock:
-                    return bool(action())
+                    answer = action()
+                return answer if batch else bool(answer)
             except Exception as exc:
                 delay = self.RETRY_DELAYS[min(attempt, len(self.RETRY_DELAYS) - 1)]
                 attempt += 1

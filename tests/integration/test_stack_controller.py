@@ -69,7 +69,9 @@ def test_never_more_in_flight_than_concurrency(sqlite_db: Database, server: Cart
             claimed = session.execute(
                 select(StatusUpdate.id).where(StatusUpdate.claim_token.is_not(None))
             ).all()
-        assert len(claimed) == 3 and controller.snapshot().in_flight == 3
+        # Three are being sent; the rest may be claimed ahead, never more than claim_ahead.
+        assert controller.snapshot().in_flight == 3
+        assert 3 <= len(claimed) <= controller.claim_ahead
         assert len(server.hits()) == 3  # nobody else got through while three were held
         release.set()
         wait_stack_empty(sqlite_db)

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from ordermanager import cli, secrets
 from ordermanager.db.engine import Database
 from ordermanager.db.models import Cart, StatusUpdate
+from ordermanager.stack.claim_buffer import default_capacity
 from tests.stack_support import seed
 from tests.stack_support.cart_server import Behaviour, CartServer
 from tests.stack_support.harness import (
@@ -90,8 +91,9 @@ def crash_and_restart(
     assert repeats <= in_flight_at_kills, (
         f"repeats not in flight at a kill: {repeats - in_flight_at_kills}"
     )
-    # At most concurrency (4) records are in flight per controller, so per kill at most 4 repeats.
-    assert len(in_flight_at_kills) <= 4 * kills
+    # A controller holds at most claim_ahead records claimed (sending, claimed ahead or awaiting
+    # their batched delete), so that many at most per kill; only those can be sent again.
+    assert len(in_flight_at_kills) <= default_capacity(4) * kills
     assert all(n <= 1 + kills for n in counts.values())
     assert all(h.signature_ok for h in hits)
     assert_order_fifo(hits, seeded.key_order)

@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -35,6 +36,30 @@ def _offscreen_with_a_big_screen() -> None:
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
 
 
+def scratch_workstation() -> Path:
+    """Offscreen Qt on a big screen, and config and data folders of a scratch workstation, so the
+    screenshots neither pick up nor change this workstation's settings and window layout."""
+    _offscreen_with_a_big_screen()
+    scratch = Path(tempfile.mkdtemp())
+    os.environ["ORDERMANAGER_CONFIG_DIR"] = str(scratch / "config")
+    os.environ["ORDERMANAGER_DATA_DIR"] = str(scratch / "data")
+    return scratch
+
+
+def wait_until(condition: Callable[[], object], timeout_ms: int = 20_000) -> None:
+    """Run the event loop until ``condition()`` holds (the windows load in the background)."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    waited = 0
+    while not condition():
+        QTimer.singleShot(20, loop.quit)
+        loop.exec()
+        waited += 20
+        if waited > timeout_ms:
+            raise TimeoutError("the window did not get there in time")
+
+
 def main(argv: list[str]) -> int:
     _offscreen_with_a_big_screen()
     # Screenshots must not pick up (or change) this workstation's remembered window layout.
@@ -43,7 +68,6 @@ def main(argv: list[str]) -> int:
     real_data = os.environ.get("ORDERMANAGER_DATA_DIR")
     os.environ["ORDERMANAGER_DATA_DIR"] = str(scratch / "data")
 
-    from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QAbstractItemView, QApplication
 
     from ordermanager.db import location
@@ -62,16 +86,6 @@ def main(argv: list[str]) -> int:
     os.environ["ORDERMANAGER_DATA_DIR"] = str(scratch / "data")
     app = application()
     QApplication.setStyle("Fusion")
-
-    def wait_until(condition: object, timeout_ms: int = 20_000) -> None:
-        loop = QEventLoop()
-        waited = 0
-        while not condition():  # type: ignore[operator]
-            QTimer.singleShot(20, loop.quit)
-            loop.exec()
-            waited += 20
-            if waited > timeout_ms:
-                raise TimeoutError("the window did not get there in time")
 
     database = open_database(location.parse_url(str(store)))
     with database.session() as session:

@@ -9,9 +9,7 @@ Ctrl+Shift+S window) and main-window-stack.png (the status bar's warning).
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -20,16 +18,12 @@ sys.path.insert(0, str(HERE))
 
 
 def main() -> int:
-    from make_screenshots import _offscreen_with_a_big_screen
+    from make_screenshots import scratch_workstation, wait_until
 
-    _offscreen_with_a_big_screen()
-    scratch = Path(tempfile.mkdtemp())
-    os.environ["ORDERMANAGER_CONFIG_DIR"] = str(scratch / "config")
-    os.environ["ORDERMANAGER_DATA_DIR"] = str(scratch / "data")
+    scratch = scratch_workstation()
 
     from datetime import UTC, datetime
 
-    from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
     from sqlalchemy import func, select
 
@@ -41,16 +35,6 @@ def main() -> int:
     from ui.app import application
     from ui.main_window import MainWindow
     from ui.tasks import TaskManager
-
-    def wait_until(condition: object, timeout_ms: int = 30_000) -> None:
-        loop = QEventLoop()
-        waited = 0
-        while not condition():  # type: ignore[operator]
-            QTimer.singleShot(50, loop.quit)
-            loop.exec()
-            waited += 50
-            if waited > timeout_ms:
-                raise TimeoutError("the window did not get there in time")
 
     store = scratch / "demo.sqlite3"
     database = open_database(location.parse_url(str(store)))

@@ -8,9 +8,7 @@ main-window-actions.png (the toolbar with three orders selected).
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -19,14 +17,11 @@ sys.path.insert(0, str(HERE))
 
 
 def main() -> int:
-    from make_screenshots import _offscreen_with_a_big_screen
+    from make_screenshots import scratch_workstation, wait_until
 
-    _offscreen_with_a_big_screen()
-    scratch = Path(tempfile.mkdtemp())
-    os.environ["ORDERMANAGER_CONFIG_DIR"] = str(scratch / "config")
-    os.environ["ORDERMANAGER_DATA_DIR"] = str(scratch / "data")
+    scratch = scratch_workstation()
 
-    from PySide6.QtCore import QEventLoop, QItemSelection, QItemSelectionModel, QTimer
+    from PySide6.QtCore import QItemSelection, QItemSelectionModel
     from PySide6.QtWidgets import QApplication
 
     from ordermanager.db import location
@@ -41,16 +36,6 @@ def main() -> int:
     from ui.status_events.editor import StatusEventsDialog
     from ui.status_events.labels_dialog import LabelsDialog
     from ui.tasks import TaskManager
-
-    def wait_until(condition: object, timeout_ms: int = 20_000) -> None:
-        loop = QEventLoop()
-        waited = 0
-        while not condition():  # type: ignore[operator]
-            QTimer.singleShot(20, loop.quit)
-            loop.exec()
-            waited += 20
-            if waited > timeout_ms:
-                raise TimeoutError("the window did not get there in time")
 
     store = scratch / "store.sqlite3"
     build_store(store)

@@ -9,9 +9,7 @@ The Database page tests the connection to the local PostgreSQL server when one a
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -26,14 +24,10 @@ CART_URLS = {
 
 
 def main() -> int:
-    from make_screenshots import _offscreen_with_a_big_screen
+    from make_screenshots import scratch_workstation, wait_until
 
-    _offscreen_with_a_big_screen()
-    scratch = Path(tempfile.mkdtemp())
-    os.environ["ORDERMANAGER_CONFIG_DIR"] = str(scratch / "config")
-    os.environ["ORDERMANAGER_DATA_DIR"] = str(scratch / "data")
+    scratch = scratch_workstation()
 
-    from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication, QWidget
     from sqlalchemy import update
 
@@ -47,16 +41,6 @@ def main() -> int:
     from ui.settings_dialog import SettingsDialog
     from ui.tasks import TaskManager
     from ui.wizard.wizard import Page, StoreSetupWizard
-
-    def wait_until(condition: object, timeout_ms: int = 20_000) -> None:
-        loop = QEventLoop()
-        waited = 0
-        while not condition():  # type: ignore[operator]
-            QTimer.singleShot(20, loop.quit)
-            loop.exec()
-            waited += 20
-            if waited > timeout_ms:
-                raise TimeoutError("the window did not get there in time")
 
     def save(widget: QWidget, name: str) -> None:
         app.processEvents()

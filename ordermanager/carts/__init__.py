@@ -1,0 +1,1 @@
+"""Cart connectors: one module per cart kind, behind the protocol in ``protocol.py``."""

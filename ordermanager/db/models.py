@@ -58,6 +58,15 @@ class Cart(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The demo store's carts: the built-in demo connector answers for them (no real shop behind).
     demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Order Download Mode (DESIGN.md section 7): 'auto-invoice' or 'wait-for-invoice'.
+    download_mode: Mapped[str] = mapped_column(
+        String(20), default="auto-invoice", server_default="auto-invoice"
+    )
+    sync_interval_minutes: Mapped[int] = mapped_column(Integer, default=15, server_default="15")
+    # The newest cart modification time the sync cycle has committed; the next cycle asks for
+    # orders changed since this minus an overlap window (ordermanager.sync.cycle).
+    sync_cursor: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     orders: Mapped[list[Order]] = relationship(back_populates="cart")
 
@@ -99,6 +108,9 @@ class Order(Base):
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     modified_at: Mapped[datetime] = mapped_column(UTCDateTime)
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The cart's own modification time as last downloaded: a re-download within the sync
+    # overlap window that is not newer changes nothing.
+    remote_modified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     customer_name: Mapped[str] = mapped_column(String(200), default="")
     # Case-folded name for sorting, so "élodie" sits beside "Elodie", not after "Zoe".
@@ -416,6 +428,24 @@ class EventLogRow(Base):
     # A stack record's id; no foreign key: the record is usually gone when its entry is read.
     record_id: Mapped[int | None] = mapped_column(Integer)
     actor: Mapped[str] = mapped_column(String(100), default="")
+
+
+class SyncRun(Base):
+    """One sync cycle of one cart: when, how many orders, and the error that stopped it, if any.
+    The Sync Status view reads the newest rows per cart."""
+
+    __tablename__ = "sync_runs"
+    __table_args__ = (Index("ix_sync_runs_cart_id", "cart_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cart_id: Mapped[int] = mapped_column(ForeignKey("carts.id", ondelete="CASCADE"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    downloaded: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
 
 
 def table_of(model: type[Base]) -> Table:

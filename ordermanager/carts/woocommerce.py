@@ -6,8 +6,9 @@ one-legged OAuth 1.0a (HMAC-SHA256, the consumer secret plus "&" as the key) and
 parameters go in the Authorization header, keeping every credential out of URLs and logs.
 
 Orders are listed oldest change first (``orderby=modified&order=asc``) with ``modified_after``
-and ``dates_are_gmt=true``, 100 per page (the WordPress maximum), and paged by number until
-``X-WP-TotalPages``. Status updates: see ``woocommerce_status``.
+and ``dates_are_gmt=true``, 100 per page (the WordPress maximum); later pages continue from the
+last modification time seen (keyset paging, see ``Continuation``) until ``X-WP-TotalPages`` says
+the query has no more. Status updates: see ``woocommerce_status``.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from ordermanager.carts.protocol import (
     RemoteOrder,
     SkippedOrder,
 )
-from ordermanager.carts.woocommerce_orders import normalise
+from ordermanager.carts.woocommerce_orders import Continuation, normalise
 from ordermanager.carts.woocommerce_status import Note, plan_for
 from ordermanager.stack import backoff
 from ordermanager.stack.delivery import Delivered, Outcome, Rejected, RetryLater, trim_error
@@ -230,17 +231,24 @@ class WooCommerceConnector:
         return f"Connected to WooCommerce at {self.base_url}{count}."
 
     def list_orders(self, since: datetime, page: str | None) -> OrderPage:
-        number = int(page) if page else 1
-        since_utc = since.astimezone(UTC) if since.tzinfo else since.replace(tzinfo=UTC)
+        if page:
+            try:
+                where = Continuation.decode(page)
+            except ValueError as exc:
+                raise ConnectorError(f"{self._where()}: {exc}.") from None
+        else:
+            where = Continuation(
+                after=since.astimezone(UTC) if since.tzinfo else since.replace(tzinfo=UTC)
+            )
         params = {
-            "modified_after": since_utc.strftime("%Y-%m-%dT%H:%M:%S"),
+            "modified_after": where.after.strftime("%Y-%m-%dT%H:%M:%S"),
             "dates_are_gmt": "true",
             "orderby": "modified",
             "order": "asc",
             "per_page": str(PER_PAGE),
-            "page": str(number),
+            "page": str(where.page),
         }
-        doing = f"downloading orders (page {number})"
+        doing = f"downloading orders changed after {params['modified_after']} (page {where.page})"
         response = self._request("GET", "orders", params=params)
         self._raise_for(response, doing)
         body = self._json(response, doing)
@@ -251,16 +259,22 @@ class WooCommerceConnector:
         orders: list[RemoteOrder] = []
         skipped: list[SkippedOrder] = []
         for raw in body:
+            if where.drop_seen(raw):
+                continue
             result = normalise(raw)
-            (orders if isinstance(result, RemoteOrder) else skipped).append(result)  # type: ignore[arg-type]
+            if isinstance(result, RemoteOrder):
+                orders.append(result)
+            else:
+                skipped.append(result)
         pages = _header_int(response, "X-WP-TotalPages")
         # Without the header (a proxy dropped it) a full page may have a successor.
-        more = number < pages if pages is not None else len(body) >= PER_PAGE
+        more = where.page < pages if pages is not None else len(body) >= PER_PAGE
+        total = where.total if where.total is not None else _header_int(response, "X-WP-Total")
         return OrderPage(
             orders=orders,
             skipped=skipped,
-            next_page=str(number + 1) if more else None,
-            total=_header_int(response, "X-WP-Total"),
+            next_page=where.following(body, total).encode() if more and body else None,
+            total=total,
         )
 
     def push_status(self, record: ClaimedRecord) -> Outcome:

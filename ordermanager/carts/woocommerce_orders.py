@@ -9,7 +9,8 @@ string form to stay exact.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -155,4 +156,74 @@ def normalise(raw: Any) -> RemoteOrder | SkippedOrder:
             number=number,
             reason=f"WooCommerce {label} skipped: {exc}",
             modified_at=modified,
+        )
+
+
+@dataclass(frozen=True)
+class Continuation:
+    """Where the next page starts: keyset paging on the GMT modification time.
+
+    Plain page numbers over ``orderby=modified`` drift: an order changed during the download
+    moves to the end, every later order moves up one place, and the one that crosses the page
+    boundary is never seen (and the cursor then passes it). So each page after the first asks
+    again from the last modification second seen (``modified_after`` is exclusive, hence one
+    second earlier), and drops the orders of that second it already returned. Page numbers are
+    used only while a whole page shares one second (a bulk edit), where keyset cannot move.
+    ``total`` is the first page's X-WP-Total, kept so progress has one denominator.
+    """
+
+    after: datetime
+    page: int = 1
+    seen: frozenset[str] = frozenset()  # ids already returned whose change is exactly `since`
+    since: datetime | None = None
+    total: int | None = None
+
+    def encode(self) -> str:
+        since = self.since.isoformat() if self.since else ""
+        total = "" if self.total is None else str(self.total)
+        ids = ",".join(sorted(self.seen))
+        return f"{self.after.isoformat()}|{self.page}|{since}|{total}|{ids}"
+
+    @classmethod
+    def decode(cls, token: str) -> Continuation:
+        try:
+            after, page, since, total, ids = token.split("|")
+            return cls(
+                after=datetime.fromisoformat(after),
+                page=int(page),
+                seen=frozenset(i for i in ids.split(",") if i),
+                since=datetime.fromisoformat(since) if since else None,
+                total=int(total) if total else None,
+            )
+        except ValueError:
+            raise ValueError(f"'{token}' is not a WooCommerce page token") from None
+
+    def drop_seen(self, raw: Any) -> bool:
+        """Whether this raw order was already returned by the previous page."""
+        if not self.seen or not isinstance(raw, dict) or str(raw.get("id")) not in self.seen:
+            return False
+        try:
+            return parse_gmt(raw.get("date_modified_gmt"), "date_modified_gmt") == self.since
+        except BadOrder:
+            return False
+
+    def following(self, body: list[Any], total: int | None) -> Continuation:
+        """The continuation after a full page ``body`` answered to this one."""
+        stamps: list[tuple[str, datetime]] = []
+        for raw in body:
+            try:
+                stamp = parse_gmt(raw.get("date_modified_gmt"), "date_modified_gmt")
+            except (BadOrder, AttributeError):
+                continue
+            stamps.append((str(raw.get("id")), stamp))
+        total = self.total if self.total is not None else total
+        if not stamps:
+            return replace(self, page=self.page + 1, total=total)
+        last = max(s for _, s in stamps)
+        if self.since == last:
+            # The whole page is one second: keyset cannot move, so page within that second.
+            return replace(self, page=self.page + 1, total=total)
+        seen = frozenset(i for i, s in stamps if s == last)
+        return Continuation(
+            after=last - timedelta(seconds=1), page=1, seen=seen, since=last, total=total
         )

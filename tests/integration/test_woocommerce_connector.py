@@ -78,35 +78,86 @@ def test_registered_with_its_matrix_row() -> None:
 # -- listing orders -------------------------------------------------------------------------
 
 
-def test_multi_page_download_follows_total_pages(
-    store: FakeWooCommerce, conn: WooCommerceConnector
-) -> None:
-    store.add(*(make_order(i, modified=T0 + timedelta(minutes=i)) for i in range(1, 251)))
+def download_all(conn: WooCommerceConnector, since: datetime) -> tuple[list[RemoteOrder], int]:
     got: list[RemoteOrder] = []
     page: str | None = None
     pages = 0
     while True:
-        result = conn.list_orders(T0, page)
+        result = conn.list_orders(since, page)
         pages += 1
-        assert result.total == 250
         got.extend(result.orders)
         page = result.next_page
         if page is None:
-            break
+            return got, pages
+
+
+def test_multi_page_download_continues_from_the_last_change_seen(
+    store: FakeWooCommerce, conn: WooCommerceConnector
+) -> None:
+    store.add(*(make_order(i, modified=T0 + timedelta(minutes=i)) for i in range(1, 251)))
+    first = conn.list_orders(T0, None)
+    assert first.total == 250
+    assert first.next_page is not None
+    second = conn.list_orders(T0, first.next_page)
+    assert second.total == 250  # one denominator for the progress bar
+    got, pages = download_all(conn, T0)
     assert pages == 3
+    # Each order exactly once, in change order.
     assert [o.remote_id for o in got] == [str(i) for i in range(1, 251)]
-    queries = [r.query for r in store.seen("GET")]
-    assert [q["page"] for q in queries] == ["1", "2", "3"]
+    queries = [r.query for r in store.seen("GET")][2:]
+    # Later pages ask again from one second before the last change seen.
+    assert [(q["modified_after"], q["page"]) for q in queries] == [
+        ("2026-11-20T08:00:00", "1"),
+        ("2026-11-20T09:39:59", "1"),
+        ("2026-11-20T11:18:59", "1"),
+    ]
     for q in queries:
         assert q["per_page"] == "100"
         assert q["orderby"] == "modified"
         assert q["order"] == "asc"
         assert q["dates_are_gmt"] == "true"
-        assert q["modified_after"] == "2026-11-20T08:00:00"
     # Signed with OAuth 1.0a over plain HTTP; no key in any URL.
     assert all(r.auth_ok for r in store.seen())
     assert all(r.headers["Authorization"].startswith("OAuth ") for r in store.seen())
     assert all(store.consumer_key not in str(r.query) for r in store.seen())
+
+
+def test_an_order_changed_during_the_download_does_not_hide_another(
+    store: FakeWooCommerce, conn: WooCommerceConnector
+) -> None:
+    store.add(*(make_order(i, modified=T0 + timedelta(minutes=i)) for i in range(1, 151)))
+    first = conn.list_orders(T0, None)
+    assert [o.remote_id for o in first.orders] == [str(i) for i in range(1, 101)]
+    # Order 5 changes now: with page numbers, order 101 would slide onto page 1 and be missed.
+    store.add(make_order(5, modified=T0 + timedelta(days=1), status="completed"))
+    rest: list[RemoteOrder] = []
+    page = first.next_page
+    while page is not None:
+        result = conn.list_orders(T0, page)
+        rest.extend(result.orders)
+        page = result.next_page
+    assert [o.remote_id for o in rest] == [str(i) for i in range(101, 151)] + ["5"]
+    assert rest[-1].cart_status == "completed"
+
+
+def test_a_bulk_edit_in_one_second_pages_within_that_second(
+    store: FakeWooCommerce, conn: WooCommerceConnector
+) -> None:
+    store.add(*(make_order(i, modified=T0 + timedelta(seconds=30)) for i in range(1, 231)))
+    got, pages = download_all(conn, T0)
+    assert sorted(int(o.remote_id) for o in got) == list(range(1, 231))  # each exactly once
+    assert pages == 4
+    assert [(r.query["modified_after"], r.query["page"]) for r in store.seen("GET")] == [
+        ("2026-11-20T08:00:00", "1"),
+        ("2026-11-20T08:00:29", "1"),
+        ("2026-11-20T08:00:29", "2"),
+        ("2026-11-20T08:00:29", "3"),
+    ]
+
+
+def test_a_page_token_that_is_not_ours_is_refused(conn: WooCommerceConnector) -> None:
+    with pytest.raises(ConnectorError, match="is not a WooCommerce page token"):
+        conn.list_orders(T0, "7")
 
 
 def test_modified_after_is_gmt_and_dates_come_from_the_gmt_fields(

@@ -2,8 +2,8 @@
 (docs/generic-cart-protocol.md): signed GETs with action=orders, since and page; JSON pages.
 
 Orders are plain dicts in the documented shape; a test edits them between cycles. Faults are
-queued: each queued answer replaces the next download request's answer (429 with Retry-After, 500,
-a body that is not JSON, or no answer until the server stops, which the client sees as a timeout).
+queued: each replaces the next request's answer (None: answer that one normally): 429 with
+Retry-After, 500, a body that is not JSON, or no answer until the server stops (a timeout).
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ class GenericCart:
         self.secret = secret
         self.page_size = page_size
         self.orders: list[dict[str, Any]] = []
-        self.faults: list[Fault] = []
+        self.faults: list[Fault | None] = []  # None: answer this request normally
         self.requests: list[Request] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()

@@ -1,0 +1,1 @@
+"""The sync cycle: orders changed in a cart since its cursor, downloaded and upserted."""

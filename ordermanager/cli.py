@@ -76,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     from ordermanager.cli_controller import add_stack_controller_command
 
     add_stack_controller_command(commands)
+
+    from ordermanager.cli_carts import add_carts_commands, add_sync_command
+
+    add_carts_commands(commands)
+    add_sync_command(commands)
     return parser
 
 

@@ -97,8 +97,8 @@ class GenericCart:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/ordermanager.php"
+        port = self._server.server_address[1]
+        return f"http://127.0.0.1:{port}/ordermanager.php"
 
     def _matching(self, since: str) -> list[dict[str, Any]]:
         when = datetime.fromisoformat(since)

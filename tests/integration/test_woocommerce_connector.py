@@ -6,6 +6,7 @@ as what the connector made of the answer.
 
 from __future__ import annotations
 
+import base64
 import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -512,3 +513,41 @@ def test_refused_credentials_on_push_are_permanent_and_secret_free(store: FakeWo
     assert "refused the consumer key and secret" in outcome.error
     assert "cs_not_the_one_000" not in outcome.error
     assert store.orders[42]["status"] == "processing"
+
+
+def test_https_stores_get_basic_auth_and_no_keys_in_the_url() -> None:
+    # No TLS server here: httpx's own mock transport stands in for the network and shows the
+    # request exactly as it would leave (the connector's code runs unchanged).
+    sent: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json=[], headers={"X-WP-Total": "0", "X-WP-TotalPages": "0"})
+
+    cart = CartConfig(id=1, name="Secure", kind="woocommerce", base_url="https://shop.example/")
+    keys = {"consumer_key": "ck_abc", "consumer_secret": "cs_def"}
+    conn = WooCommerceConnector(cart, keys, transport=httpx.MockTransport(answer))
+    try:
+        page = conn.list_orders(T0, None)
+    finally:
+        conn.close()
+    assert page.orders == [] and page.next_page is None
+    (request,) = sent
+    assert str(request.url).startswith("https://shop.example/wp-json/wc/v3/orders?")
+    assert (
+        request.headers["Authorization"] == "Basic " + base64.b64encode(b"ck_abc:cs_def").decode()
+    )
+    assert "ck_abc" not in str(request.url) and "cs_def" not in str(request.url)
+
+
+def test_missing_keys_are_a_clear_error(store: FakeWooCommerce) -> None:
+    cart = CartConfig(id=1, name="Half", kind="woocommerce", base_url=store.base_url)
+    conn = WooCommerceConnector(cart, {"consumer_key": store.consumer_key})
+    try:
+        with pytest.raises(ConnectorError, match="consumer key and consumer secret are both"):
+            conn.test_connection()
+        outcome = conn.push_status(record(event="order_cancel", label="Order Cancelled"))
+    finally:
+        conn.close()
+    assert isinstance(outcome, Rejected)
+    assert store.seen() == []

@@ -141,7 +141,9 @@ def sender_for(record: ClaimedRecord, config: DeliveryConfig | None = None) -> S
             config=config,
             secret=config.secret_override,
         )
-    return UnsupportedCartSender(record.cart_kind)
+    from ordermanager.carts.senders import connector_sender
+
+    return connector_sender(record, config) or UnsupportedCartSender(record.cart_kind)
 
 
 SenderFactory = Callable[["ClaimedRecord"], Sender]

@@ -170,3 +170,18 @@ def test_push_status__signed_post_through_the_generic_sender() -> None:
 def test_no_secret__clear_error() -> None:
     with pytest.raises(ConnectorError, match="No shared secret is stored for cart 'Script Store'"):
         GenericConnector(CartConfig(1, "Script Store", "generic", "http://127.0.0.1:9/x"), {})
+
+
+def test_sender_for__kinds_with_a_connector_send_through_it() -> None:
+    from ordermanager.carts.senders import ConnectorSender
+    from ordermanager.stack.delivery import Rejected, sender_for
+
+    sender = sender_for(record(4, cart_kind="woocommerce", url="https://shop.example"))
+    try:
+        assert isinstance(sender, ConnectorSender)
+        outcome = sender.send(record(4, cart_kind="woocommerce", url="https://shop.example"))
+    finally:
+        sender.close()
+    # No keyring in this test: held, saying which secret to store where.
+    assert isinstance(outcome, Rejected)
+    assert "user 'Script Store:consumer_key'" in outcome.error

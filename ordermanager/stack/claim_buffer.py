@@ -25,8 +25,8 @@ from collections.abc import Callable
 from ordermanager.stack.queue import ClaimedRecord
 
 CLAIM_AHEAD_PER_WORKER = 8
-MIN_CLAIM_AHEAD = 32
-FLUSH_AFTER = 0.01  # seconds a delivered record may wait for its batched delete
+MIN_CLAIM_AHEAD = 64
+FLUSH_AFTER = 0.025  # seconds a delivered record may wait for its batched delete
 
 
 def default_capacity(concurrency: int) -> int:
@@ -94,10 +94,13 @@ class ClaimBuffer:
             self._ready.extend(records)
             self._cond.notify(len(records))
 
-    def room(self) -> int:
-        """How many more records may be claimed now."""
+    def room(self, *, after_flush: bool = False) -> int:
+        """How many more records may be claimed now (``after_flush``: once the delivered records
+        waiting here are deleted)."""
         with self._cond:
-            held = len(self._ready) + len(self._sending) + len(self._delivered)
+            held = len(self._ready) + len(self._sending)
+            if not after_flush:
+                held += len(self._delivered)
             return max(self.capacity - held, 0)
 
     def wants_more(self) -> bool:

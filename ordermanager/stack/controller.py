@@ -244,29 +244,42 @@ class StackController:
             self._wakeup.wait(self._feed_wait(dry=asked > len(claimed)))
 
     def _feed(self) -> tuple[list[ClaimedRecord], int]:
-        """One turn of the feed loop: delete what was delivered (when due), then top up the
-        buffer. Returns what was claimed and how many were asked for (0: no claim tried)."""
-        if self._buffer.flush_in() == 0.0:
-            self._settler.delivered_batch(self._buffer.take_delivered(), self._stopping)
-        if self._paused.is_set() or not self._is_leader:
+        """One turn of the feed loop: top up the buffer, deleting what was delivered in the same
+        transaction, or only delete when that is due. Returns what was claimed and how many
+        were asked for (0: no claim tried)."""
+        may_claim = not self._paused.is_set() and self._is_leader
+        if not may_claim:
             self._release_ready()
+        flush = self._buffer.flush_in() == 0.0
+        # A due delete also tops up the buffer (one transaction for both): fewer, larger
+        # transactions leave the workers more of the GIL.
+        room = self._buffer.room(after_flush=True)
+        if not (may_claim and (flush or self._buffer.wants_more()) and room):
+            if flush:
+                self._settler.delivered_batch(self._buffer.take_delivered(), self._stopping)
             return [], 0
+        delivered = self._buffer.take_delivered()
         room = self._buffer.room()
-        if room == 0 or not self._buffer.wants_more():
-            return [], 0
         skip = self._buffer.busy_orders()
         if self._once:
             with self._lock:
                 skip |= self._failed_orders
-        with self._write_lock:
-            claimed = stack_queue.claim(
-                self.database,
-                self.controller_id,
-                limit=room,
-                lease=self.lease,
-                queued_by=self.workstation if self.mode is StackControllerMode.LOCAL else None,
-                skip_orders=skip,
-            )
+        try:
+            with self._write_lock:
+                deleted, claimed = stack_queue.delete_delivered_then_claim(
+                    self.database,
+                    [(r.id, r.claim_token) for r in delivered],
+                    self.controller_id,
+                    limit=room,
+                    lease=self.lease,
+                    queued_by=self.workstation if self.mode is StackControllerMode.LOCAL else None,
+                    skip_orders=skip,
+                )
+        except Exception:
+            # Nothing was deleted (the transaction rolled back): delete on its own, retrying.
+            self._settler.delivered_batch(delivered, self._stopping)
+            raise
+        self._settler.deleted(delivered, deleted)
         if claimed:
             self._buffer.add(claimed)
         return claimed, room

@@ -216,8 +216,11 @@ class Settler:
             ),
             batch=True,
         )
-        if deleted is None:  # stopping: the claims lapse; the records are sent again, same keys
-            return
+        if deleted is not None:  # None: stopping; the claims lapse, the records are sent again
+            self.deleted(records, deleted)
+
+    def deleted(self, records: list[ClaimedRecord], deleted: set[int]) -> None:
+        """After a batched delete: a delivered record it did not delete had lost its claim."""
         for record in records:
             if record.id not in deleted:
                 self._lost(record, "delivered, but another controller had claimed it meanwhile")

@@ -172,8 +172,36 @@ def claim(
     ``skip_carts`` leave out what the caller is already busy with (an order in flight, a cart
     that is rate limited).
     """
-    if limit < 1:
-        return []
+    return delete_delivered_then_claim(
+        db,
+        (),
+        controller_id,
+        limit=limit,
+        lease=lease,
+        queued_by=queued_by,
+        skip_orders=skip_orders,
+        skip_carts=skip_carts,
+        now=now,
+    )[1]
+
+
+def delete_delivered_then_claim(
+    db: Database,
+    delivered: Collection[tuple[int, str]],
+    controller_id: str,
+    *,
+    limit: int = 1,
+    lease: timedelta,
+    queued_by: str | None = None,
+    skip_orders: Collection[int] = (),
+    skip_carts: Collection[int] = (),
+    now: datetime | None = None,
+) -> tuple[set[int], list[ClaimedRecord]]:
+    """``delete_delivered_many`` and ``claim`` in one write transaction (the controller's feed
+    loop does both at once): the ids deleted and the records claimed. Deleting first lets the
+    claim take the next record of an order whose head was just delivered."""
+    if limit < 1 and not delivered:
+        return set(), []
     now = _now(now)
     until = now + lease
     statement = _claim_statement(
@@ -191,10 +219,14 @@ def claim(
         params["skip_orders"] = list(skip_orders)
     if skip_carts:
         params["skip_carts"] = list(skip_carts)
+    deleted: set[int] = set()
     with db.transaction() as session:
         # Core on the session's connection: the ORM layer adds nothing here but time.
-        rows = session.connection().execute(statement, params).all()
-    return sorted(
+        connection = session.connection()
+        if delivered:
+            deleted = _delete_many(connection, delivered)
+        rows = connection.execute(statement, params).all() if limit >= 1 else []
+    return deleted, sorted(
         (
             ClaimedRecord(
                 id=row.id,
@@ -250,7 +282,12 @@ def delete_delivered(db: Database, record_id: int, claim_token: str) -> bool:
 
 _DELETE_MANY = (
     delete(_stack)
-    .where(tuple_(_stack.c.id, _stack.c.claim_token).in_(bindparam("pairs", expanding=True)))
+    .where(
+        # The plain id list is for the planner: SQLite scans the whole table for a row-value IN
+        # alone, but looks up the primary key for this one. The pairs are the fence.
+        _stack.c.id.in_(bindparam("ids", expanding=True)),
+        tuple_(_stack.c.id, _stack.c.claim_token).in_(bindparam("pairs", expanding=True)),
+    )
     .returning(_stack.c.id)
 )
 
@@ -265,8 +302,12 @@ def delete_delivered_many(db: Database, delivered: Collection[tuple[int, str]]) 
     if not delivered:
         return set()
     with db.transaction() as session:
-        rows = session.connection().execute(_DELETE_MANY, {"pairs": list(delivered)}).all()
-    return {row.id for row in rows}
+        return _delete_many(session.connection(), delivered)
+
+
+def _delete_many(connection: Any, delivered: Collection[tuple[int, str]]) -> set[int]:
+    parameters = {"ids": [pair[0] for pair in delivered], "pairs": list(delivered)}
+    return {row.id for row in connection.execute(_DELETE_MANY, parameters).all()}
 
 
 def reschedule(

@@ -38,8 +38,12 @@ def test_four_controllers__no_record_twice_and_per_order_fifo(
         databases = [open_database(pg_location) for _ in range(CONTROLLERS)]
         try:
             with ExitStack() as stack:
+                # A small claim-ahead: 4 x 8 claims fit in the 100 order heads, so all four
+                # controllers must claim side by side (the default would let two take them all).
                 controllers = [
-                    stack.enter_context(running(db, concurrency=4, workstation=f"workstation-{n}"))
+                    stack.enter_context(
+                        running(db, concurrency=4, claim_ahead=8, workstation=f"workstation-{n}")
+                    )
                     for n, db in enumerate(databases)
                 ]
                 wait_stack_empty(pg_db, timeout=60)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from ordermanager.db.engine import Database
@@ -34,6 +34,7 @@ from ordermanager.status.batch import (
     OrderSnapshot,
     fire_event_many,
     label_names,
+    update_by_id,
 )
 from ordermanager.status.events import Event
 
@@ -162,9 +163,8 @@ def ship_orders(
             for item, quantity in lines
         ],
     )
-    session.execute(
-        update(Order),
-        [{"id": o.id, "shipping_state": ShippingState.SHIPPED.value} for o, _ in ready],
+    update_by_id(
+        session, Order, "shipping_state", {o.id: ShippingState.SHIPPED.value for o, _ in ready}
     )
 
     writes = BatchWrites()

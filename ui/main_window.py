@@ -199,6 +199,12 @@ class MainWindow(QMainWindow):
         setup_menu.addActions([self.setup_wizard_action, self.settings_action])
 
         help_menu = menus.addMenu("&Help")
+        self.cart_matrix_action = self._action(
+            "Shopping Cart &Matrix",
+            self.show_cart_matrix,
+            tip="What Order Manager can do with each kind of cart",
+        )
+        help_menu.addAction(self.cart_matrix_action)
         about = self._action(f"&About {APP_TITLE}", self._show_about)
         about.setMenuRole(QAction.MenuRole.AboutRole)
         help_menu.addAction(about)
@@ -221,6 +227,13 @@ class MainWindow(QMainWindow):
         """Start this app's stack controller (unless the mode is External) and watch the stack."""
         self.stack_runner.start()
         self.stack_monitor.start()
+
+    def show_cart_matrix(self) -> None:
+        from ui.carts.matrix_dialog import ShoppingCartMatrixDialog
+
+        dialog = ShoppingCartMatrixDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
 
     def show_stack_status(self) -> None:
         from ui.stack.status_window import StackStatusWindow

@@ -4,7 +4,8 @@ Builds a small demo store in a scratch folder, starts the window's own stack con
 mode), and walks the loop a new user sees: ship orders, the updates wait on the stack, the demo
 carts take them. Then it adds a generic cart whose shared secret was never stored, so its updates
 go on hold, pauses the controller with a few updates queued, and saves stack-status.png (the
-Ctrl+Shift+S window) and main-window-stack.png (the status bar's warning).
+Ctrl+Shift+S window), main-window-stack.png (the status bar's warning) and
+shopping-cart-matrix.png (Help ▸ Shopping Cart Matrix).
 """
 
 from __future__ import annotations
@@ -117,6 +118,14 @@ def main() -> int:
     wait_until(lambda: f"{waiting - _held(database)} updates queued" in window.stack_status.text())
     app.processEvents()
     window.grab().save(str(HERE / "main-window-stack.png"))
+
+    from ui.carts.matrix_dialog import ShoppingCartMatrixDialog
+
+    matrix = ShoppingCartMatrixDialog(window)
+    matrix.show()
+    app.processEvents()
+    matrix.grab().save(str(HERE / "shopping-cart-matrix.png"))
+    matrix.close()
 
     window.close()
     tasks.shutdown()

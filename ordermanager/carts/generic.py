@@ -28,6 +28,7 @@ from ordermanager.carts.protocol import (
     RemoteOrder,
     SkippedOrder,
 )
+from ordermanager.carts.status_map import ActionKind, CartAction, CartStatus
 from ordermanager.stack.delivery import DeliveryConfig
 from ordermanager.stack.generic import SIGNATURE_HEADER, TIMESTAMP_HEADER, GenericSender, sign
 
@@ -56,6 +57,10 @@ class GenericConnector:
         invoices=False,
     )
     secret_fields: ClassVar[tuple[str, ...]] = (SECRET_FIELD,)
+    # The script receives every label as is and decides what it means: no mapping to edit.
+    supported_actions: ClassVar[frozenset[ActionKind]] = frozenset()
+    cart_statuses: ClassVar[tuple[CartStatus, ...]] = ()
+    default_status_map: ClassVar[Mapping[str, CartAction]] = {}
 
     def __init__(
         self,
@@ -143,7 +148,8 @@ class GenericConnector:
 
     # -- status -----------------------------------------------------------------------------
 
-    def push_status(self, record: ClaimedRecord) -> Outcome:
+    def push_status(self, record: ClaimedRecord, action: CartAction | None = None) -> Outcome:
+        """The record as the protocol documents it; ``action`` is unused (labels go as is)."""
         if self._sender is None:
             config = DeliveryConfig()
             if self._timeout is not None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, ClassVar, Protocol
 import httpx
 
 if TYPE_CHECKING:
+    from ordermanager.carts.status_map import ActionKind, CartAction, CartStatus
     from ordermanager.stack.delivery import Outcome
     from ordermanager.stack.queue import ClaimedRecord
 
@@ -115,6 +116,11 @@ class Connector(Protocol):
     title: ClassVar[str]  # 'WooCommerce'
     capabilities: ClassVar[Capabilities]
     secret_fields: ClassVar[tuple[str, ...]]  # asked on stdin / in the GUI, kept in the keyring
+    # Status mapping (ordermanager.carts.status_map): what this kind can do with a status update,
+    # its own order statuses (for SET_STATUS), and the default action per label name.
+    supported_actions: ClassVar[frozenset[ActionKind]]
+    cart_statuses: ClassVar[tuple[CartStatus, ...]]
+    default_status_map: ClassVar[Mapping[str, CartAction]]
 
     def __init__(
         self,
@@ -133,8 +139,20 @@ class Connector(Protocol):
         """One page of the orders changed since ``since`` (aware UTC); raises ConnectorError."""
         ...
 
-    def push_status(self, record: ClaimedRecord) -> Outcome:
-        """Send one stack record; never raises for anything the cart or network does."""
+    def push_status(self, record: ClaimedRecord, action: CartAction) -> Outcome:
+        """Carry out ``action`` (the record's label mapped for this cart) for one stack record;
+        never raises for anything the cart or network does. SKIP never reaches a connector."""
         ...
 
     def close(self) -> None: ...
+
+
+class InvoicingConnector(Connector, Protocol):
+    """A connector for a cart with separate invoices (``capabilities.invoices``, Magento 2).
+
+    Under Auto-Invoice the sync cycle calls ``create_invoice`` for each downloaded order the cart
+    has not invoiced, after the order's page committed; it returns a one-line text naming the
+    invoice, or raises ConnectorError (the order stays imported; the next cycle tries again).
+    """
+
+    def create_invoice(self, order: RemoteOrder) -> str: ...

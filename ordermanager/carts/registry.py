@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 _CONNECTOR_MODULES: tuple[tuple[str, str], ...] = (
     ("ordermanager.carts.generic", "GenericConnector"),
     ("ordermanager.carts.woocommerce", "WooCommerceConnector"),
+    ("ordermanager.carts.shopify", "ShopifyConnector"),
+    ("ordermanager.carts.magento2", "Magento2Connector"),
+    ("ordermanager.carts.bigcommerce", "BigCommerceConnector"),
+    ("ordermanager.carts.vendure", "VendureConnector"),
 )
 
 CONNECTORS: dict[str, type[Connector]] = {}

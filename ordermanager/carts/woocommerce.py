@@ -34,8 +34,10 @@ from ordermanager.carts.protocol import (
     RemoteOrder,
     SkippedOrder,
 )
+from ordermanager.carts.status_map import ActionKind, CartAction, CartStatus
+from ordermanager.carts.updates import view_of
 from ordermanager.carts.woocommerce_orders import Continuation, normalise
-from ordermanager.carts.woocommerce_status import Note, plan_for
+from ordermanager.carts.woocommerce_status import DEFAULT_MAP, STATUSES, SUPPORTED, Note, plan_for
 from ordermanager.stack import backoff
 from ordermanager.stack.delivery import Delivered, Outcome, Rejected, RetryLater, trim_error
 
@@ -103,6 +105,9 @@ class WooCommerceConnector:
         invoices=False,
     )
     secret_fields: ClassVar[tuple[str, ...]] = ("consumer_key", "consumer_secret")
+    supported_actions: ClassVar[frozenset[ActionKind]] = SUPPORTED
+    cart_statuses: ClassVar[tuple[CartStatus, ...]] = STATUSES
+    default_status_map: ClassVar[Mapping[str, CartAction]] = DEFAULT_MAP
 
     def __init__(
         self,
@@ -277,14 +282,14 @@ class WooCommerceConnector:
             total=total,
         )
 
-    def push_status(self, record: ClaimedRecord) -> Outcome:
+    def push_status(self, record: ClaimedRecord, action: CartAction) -> Outcome:
         remote = record.order_remote_id.strip()
         if not remote.isdigit():
             return Rejected(
                 f"Order {record.order_number} has no WooCommerce order id ('{remote}'), so its "
                 "status cannot be sent to the cart."
             )
-        plan = plan_for(record)
+        plan = plan_for(view_of(record), action)
         headers = {"Idempotency-Key": record.idempotency_key}
         try:
             if plan.status is not None:

@@ -1,28 +1,54 @@
-"""Which WooCommerce calls one status update becomes (the WooCommerce row of the status mapping).
+"""Which WooCommerce calls one status update becomes, given its mapped action.
 
-WooCommerce core has no tracking field and no shipment object, so a shipment is the order moved
-to ``completed`` plus an order note with the carrier and tracking numbers, sent to the customer
-(``customer_note: true`` emails it). A cancel is the ``cancelled`` status. Any other label is
-kept as a private order note, so the merchant sees it in the order's history without the
-customer being emailed.
+WooCommerce core has no tracking field and no shipment object, so SHIP is the order moved to
+``completed`` (or the mapping's own status) plus an order note with the carrier and tracking
+numbers, sent to the customer when the mapping says so (``customer_note: true`` e-mails it). A
+partial shipment keeps the order open and only adds the note. CANCEL is the ``cancelled``
+status, SET_STATUS any of WooCommerce's statuses, COMMENT an order note (private unless the
+mapping notifies the customer).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
-from ordermanager.status.events import Event
-
-if TYPE_CHECKING:
-    from ordermanager.stack.queue import ClaimedRecord
+from ordermanager.carts.status_map import ActionKind, CartAction, CartStatus
+from ordermanager.carts.updates import UpdateView, tracking_text
 
 SHIPPED_STATUS = "completed"
 CANCELLED_STATUS = "cancelled"
 
-# Labels that mean the same as the events, for updates fired by a hand-set label.
-_SHIP_LABELS = frozenset({"order shipped", "shipped"})
-_CANCEL_LABELS = frozenset({"order cancelled", "order canceled", "cancelled", "canceled"})
+STATUSES: tuple[CartStatus, ...] = (
+    CartStatus("pending", "Pending payment"),
+    CartStatus("processing", "Processing"),
+    CartStatus("on-hold", "On hold"),
+    CartStatus("completed", "Completed"),
+    CartStatus("cancelled", "Cancelled"),
+    CartStatus("refunded", "Refunded"),
+    CartStatus("failed", "Failed"),
+)
+
+SUPPORTED: frozenset[ActionKind] = frozenset(ActionKind)
+
+_SHIP = CartAction(ActionKind.SHIP, notify_customer=True)
+_NOTE_TO_CUSTOMER = CartAction(ActionKind.COMMENT, notify_customer=True)
+_PRIVATE_NOTE = CartAction(ActionKind.COMMENT)
+
+DEFAULT_MAP: dict[str, CartAction] = {
+    "Order Shipped": _SHIP,
+    "Partially Shipped": _SHIP,
+    "Order Cancelled": CartAction(ActionKind.CANCEL),
+    "Completed": CartAction(ActionKind.SET_STATUS, "completed"),
+    "On Hold": CartAction(ActionKind.SET_STATUS, "on-hold"),
+    "Refunded": CartAction(ActionKind.SET_STATUS, "refunded"),
+    "Tracking Entered": _NOTE_TO_CUSTOMER,
+    "Tracking Imported": _NOTE_TO_CUSTOMER,
+    "Backordered": _NOTE_TO_CUSTOMER,
+    "Item Cancelled": _PRIVATE_NOTE,
+    "Item Returned": _PRIVATE_NOTE,
+    "Order Returned": _PRIVATE_NOTE,
+    "Partially Refunded": _PRIVATE_NOTE,
+}
 
 
 @dataclass(frozen=True)
@@ -39,46 +65,18 @@ class StatusPlan:
     note: Note | None
 
 
-def tracking_of(record: ClaimedRecord) -> tuple[str, list[str]]:
-    raw: Any = record.payload.get("tracking") if isinstance(record.payload, dict) else None
-    if not isinstance(raw, dict):
-        return "", []
-    carrier = raw.get("carrier")
-    numbers = raw.get("numbers")
-    return (
-        carrier.strip() if isinstance(carrier, str) else "",
-        [n.strip() for n in numbers if isinstance(n, str) and n.strip()]
-        if isinstance(numbers, list)
-        else [],
-    )
-
-
-def tracking_note(prefix: str, carrier: str, numbers: list[str]) -> str | None:
-    if not numbers:
-        return None
-    word = "Tracking number" if len(numbers) == 1 else "Tracking numbers"
-    via = f" via {carrier}" if carrier else ""
-    return f"{prefix}{via}. {word}: {', '.join(numbers)}"
-
-
-def label_of(record: ClaimedRecord) -> str:
-    """The label to show: the order label, else the event's display name, else its key."""
-    if record.order_label:
-        return record.order_label
-    name = record.payload.get("event_name") if isinstance(record.payload, dict) else None
-    return name if isinstance(name, str) and name else record.event
-
-
-def plan_for(record: ClaimedRecord) -> StatusPlan:
-    label = (record.order_label or "").strip().lower()
-    carrier, numbers = tracking_of(record)
-    if record.event == Event.ORDER_SHIPPED.value or label in _SHIP_LABELS:
-        text = tracking_note("Order shipped", carrier, numbers)
-        return StatusPlan(SHIPPED_STATUS, Note(text, customer_note=True) if text else None)
-    if record.event == Event.ORDER_CANCEL.value or label in _CANCEL_LABELS:
-        return StatusPlan(CANCELLED_STATUS, None)
-    if record.event == Event.ORDER_PARTIALLY_SHIPPED.value and numbers:
+def plan_for(view: UpdateView, action: CartAction) -> StatusPlan:
+    if action.kind is ActionKind.SHIP:
+        tracking = tracking_text(view.carrier, view.tracking_numbers)
+        if view.shipment_complete:
+            text = "Order shipped" + (f". {tracking}" if tracking else "")
+            status = action.cart_status or SHIPPED_STATUS
+            return StatusPlan(status, Note(text, action.notify_customer) if tracking else None)
         # Partial shipments stay open in WooCommerce; the customer still gets the tracking.
-        text = tracking_note("Part of your order shipped", carrier, numbers)
-        return StatusPlan(None, Note(text or "", customer_note=True))
-    return StatusPlan(None, Note(f"Status: {label_of(record)}", customer_note=False))
+        text = "Part of your order shipped" + (f". {tracking}" if tracking else "")
+        return StatusPlan(None, Note(text, action.notify_customer))
+    if action.kind is ActionKind.CANCEL:
+        return StatusPlan(action.cart_status or CANCELLED_STATUS, None)
+    if action.kind is ActionKind.SET_STATUS:
+        return StatusPlan(action.cart_status, None)
+    return StatusPlan(None, Note(view.comment(), action.notify_customer))

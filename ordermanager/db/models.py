@@ -448,6 +448,21 @@ class SyncRun(Base):
     error: Mapped[str] = mapped_column(Text, default="")
 
 
+class CartStatusMapping(Base):
+    """What a status label becomes in one cart (ordermanager.carts.status_map). Labels without
+    a row use the cart kind's default mapping, if it has one for that label name."""
+
+    __tablename__ = "cart_status_map"
+    __table_args__ = (UniqueConstraint("cart_id", "label_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cart_id: Mapped[int] = mapped_column(ForeignKey("carts.id", ondelete="CASCADE"))
+    label_id: Mapped[int] = mapped_column(ForeignKey("status_labels.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(20))
+    cart_status: Mapped[str] = mapped_column(String(100), default="")
+    notify_customer: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 def table_of(model: type[Base]) -> Table:
     """A mapped class's table, for Core bulk statements (the ORM bulk path costs twice as much
     per row, which bulk actions over thousands of orders feel)."""

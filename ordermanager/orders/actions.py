@@ -5,10 +5,11 @@ so the change, the labels and any queued status update commit together.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -85,6 +86,7 @@ def fire_into(
     tracking: Sequence[str] | None = None,
     carrier: str = "",
     note: str = "",
+    shipment: Mapping[str, Any] | None = None,
 ) -> None:
     """Fire ``event`` on the result's order and remember what it did."""
     fired = fire_event(
@@ -96,6 +98,7 @@ def fire_into(
         tracking=tracking,
         carrier=carrier,
         note=note,
+        shipment=shipment,
     )
     result.fired.append(fired)
 
@@ -257,7 +260,24 @@ def ship(
         carrier=carrier,
     )
     event = Event.ORDER_SHIPPED if everything else Event.ORDER_PARTIALLY_SHIPPED
-    fire_into(result, session, event, changed_by=changed_by, tracking=numbers, carrier=carrier)
+    # What this shipment holds travels with the order's update: a cart needs it for a partial
+    # fulfilment (Shopify, Magento, BigCommerce ship named lines and quantities).
+    shipment = {
+        "shipment_lines": [
+            {"remote_id": item.remote_id, "sku": item.sku, "quantity": quantity}
+            for item, quantity in lines
+        ],
+        "shipment_complete": everything,
+    }
+    fire_into(
+        result,
+        session,
+        event,
+        changed_by=changed_by,
+        tracking=numbers,
+        carrier=carrier,
+        shipment=shipment,
+    )
     return result
 
 

@@ -19,12 +19,14 @@ database does may end the loop: unexpected exceptions become RetryLater with the
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from ordermanager.db.engine import Database
 from ordermanager.settings import StackControllerMode
@@ -90,7 +92,7 @@ class StackController:
             workstation = workstation_id()
         self.workstation = workstation
         self.controller_id = ""
-        self._senders = SenderPool(sender_factory, delivery)
+        self._senders = SenderPool(sender_factory, _with_status_maps(delivery, database))
         self._wakeup = Wakeup(database, poll_interval=poll_interval)
         self._listener = listener
         self.stats = Stats()
@@ -461,3 +463,18 @@ class StackController:
             self._listener(self.snapshot())
         except Exception:
             log.exception("stack controller: the snapshot listener failed")
+
+
+def _with_status_maps(delivery: DeliveryConfig | None, database: Database) -> DeliveryConfig:
+    """The delivery settings with each cart's status mapping read from this database (cached a
+    few seconds, so an edit in the Carts dialog reaches waiting updates without a restart)."""
+    from ordermanager.carts.status_map import StatusMapCache, load_status_map
+
+    def load(cart_id: int) -> Any:
+        with database.session() as session:
+            return load_status_map(session, cart_id)
+
+    config = delivery or DeliveryConfig()
+    if config.status_maps is not None:
+        return config
+    return dataclasses.replace(config, status_maps=StatusMapCache(load).get)

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
@@ -62,6 +62,9 @@ class DeliveryConfig:
     max_connections: int = 16
     # Only for tests and tools: the shared secret to sign with instead of the keyring's.
     secret_override: str | None = None
+    # Each cart's status mapping by cart id (ordermanager.carts.status_map.StatusMapCache.get);
+    # the controller sets it. None: connectors use their kind's default mapping.
+    status_maps: Callable[[int], Any] | None = None
 
     def timeout(self) -> httpx.Timeout:
         return httpx.Timeout(

@@ -1,19 +1,19 @@
-"""Which cart kinds can take status updates. A stand-in for the connectors' capability rows
-(the Shopping Cart Matrix) until the connectors exist.
+"""Which cart kinds can take status updates: the installed connectors' capability rows (the
+Shopping Cart Matrix), so firing never queues an update no connector could send.
 """
 
 from __future__ import annotations
 
-_STATUS_UPDATES: dict[str, bool] = {
-    "woocommerce": True,
-    "shopify": True,
-    "magento2": True,
-    "bigcommerce": True,
-    "generic": True,
-    "manual": False,
-}
+# Orders entered by hand have no cart to tell.
+_NEVER = frozenset({"manual"})
 
 
 def can_take_status_updates(cart_kind: str) -> bool:
-    """False for orders entered by hand and for any kind this version does not know."""
-    return _STATUS_UPDATES.get(cart_kind.strip().lower(), False)
+    """False for orders entered by hand and for any kind this version has no connector for."""
+    from ordermanager.carts.registry import connectors
+
+    kind = cart_kind.strip().lower()
+    if kind in _NEVER:
+        return False
+    cls = connectors().get(kind)
+    return cls is not None and cls.capabilities.status_updates

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -87,8 +87,11 @@ def fire_event(
     tracking: Sequence[str] | None = None,
     carrier: str = "",
     note: str = "",
+    shipment: Mapping[str, Any] | None = None,
 ) -> FireResult:
-    """Fire a status event on one order (and the given items; all items when None)."""
+    """Fire a status event on one order (and the given items; all items when None).
+    ``shipment``: for ship events, ``{"shipment_lines": [...], "shipment_complete": bool}``,
+    which travels in the payload (ordermanager.carts.updates reads it)."""
     info = event_info(str(event_key))
     result = FireResult(event=info.key.value)
     if not status_updates_on(session):
@@ -109,6 +112,7 @@ def fire_event(
         tracking=tracking,
         carrier=carrier,
         note=note,
+        shipment=shipment,
     )
 
 
@@ -161,6 +165,7 @@ def _apply(
     tracking: Sequence[str] | None,
     carrier: str,
     note: str,
+    shipment: Mapping[str, Any] | None = None,
 ) -> FireResult:
     result.applied = True
     # Locked and read afresh: "did the label change" must not race another workstation.
@@ -205,7 +210,16 @@ def _apply(
         cart = session.get(Cart, order.cart_id)
         if cart is not None and can_take_status_updates(cart.kind):
             result.update_id = _queue(
-                session, info, order, cart, changed_items, tracking or [], carrier, now, result
+                session,
+                info,
+                order,
+                cart,
+                changed_items,
+                tracking or [],
+                carrier,
+                now,
+                result,
+                shipment,
             )
     return result
 
@@ -227,6 +241,7 @@ def _queue(
     carrier: str,
     now: datetime,
     result: FireResult,
+    shipment: Mapping[str, Any] | None = None,
 ) -> int:
     """Put one status update for this event and order on the stack."""
     row = status_update_row(
@@ -250,6 +265,7 @@ def _queue(
         tracking=tracking,
         carrier=carrier,
         now=now,
+        extra=shipment,
     )
     record = StatusUpdate(**row)
     session.add(record)
@@ -272,6 +288,7 @@ def status_update_row(
     tracking: Sequence[str],
     carrier: str,
     now: datetime,
+    extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The column values of one stack record: what a cart needs, and a fresh idempotency key.
     One builder for the one-order and the bulk paths, so both queue the same record."""
@@ -289,6 +306,8 @@ def status_update_row(
         "tracking": tracking_doc,
         "queued_at": now.isoformat(),
     }
+    if extra:
+        payload.update(extra)
     return {
         "order_id": order_id,
         "cart_id": cart_id,

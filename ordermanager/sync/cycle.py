@@ -11,8 +11,10 @@
   seen, but never past an order that failed in a way that may heal (then that order is downloaded
   again next cycle). A cart that cannot be reached or refuses the credentials raises
   ConnectorError and leaves the cursor where it was.
-- Order Download Mode: Wait-For-Invoice skips new orders that are not invoiced yet ("not invoiced
-  yet"; they arrive again when the cart changes them); Auto-Invoice imports every order.
+- Order Download Mode (ordermanager.sync.invoicing): Wait-For-Invoice skips new orders that are
+  not invoiced yet; Auto-Invoice imports them, and on carts with real invoices skips new orders
+  invoiced elsewhere and invoices the others in the cart once their page committed (a failure
+  keeps the cursor before the order, so the next cycle tries again).
 - Every skip is written to the event log (source 'sync') with the order number and the reason.
 """
 
@@ -28,9 +30,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ordermanager.carts.protocol import (
-    WAIT_FOR_INVOICE,
     CartConfig,
     Connector,
+    InvoicingConnector,
     OrderPage,
     RemoteOrder,
 )
@@ -38,6 +40,12 @@ from ordermanager.db.engine import Database
 from ordermanager.db.models import Cart, SyncRun
 from ordermanager.errors import NotFoundError, OrderManagerError
 from ordermanager.eventlog import log_event
+from ordermanager.sync.invoicing import (
+    create_invoices,
+    invoicer_of,
+    needs_invoice,
+    new_order_skip_reason,
+)
 from ordermanager.sync.upsert import Change, find_order, upsert_order
 
 log = logging.getLogger(__name__)
@@ -45,7 +53,6 @@ log = logging.getLogger(__name__)
 OVERLAP = timedelta(minutes=10)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 LOG_SOURCE = "sync"
-NOT_INVOICED = "not invoiced yet"
 MAX_PAGES = 100_000  # a script that always answers next_page would otherwise loop for ever
 
 Progress = Callable[[int, int | None], None]  # (orders handled so far, total when known)
@@ -73,6 +80,8 @@ class SyncResult:
     skipped: list[SkipNote] = field(default_factory=list)
     cursor: datetime | None = None
     pages: int = 0
+    invoiced: int = 0  # invoices this cycle created in the cart (Auto-Invoice, Magento)
+    invoice_failures: int = 0
 
 
 def cart_config(session: Session, cart_id: int) -> tuple[CartConfig, datetime | None]:
@@ -130,12 +139,19 @@ def _download(
     ceiling: datetime | None = None
     page_token: str | None = None
     done = 0
+    invoicer = invoicer_of(cart, connector)
+    invoiced_now: set[str] = set()
     for _ in range(MAX_PAGES):
         if is_cancelled is not None and is_cancelled():
             raise SyncCancelled(f"Sync of cart '{cart.name}' was cancelled.")
         page = connector.list_orders(since, page_token)
         result.pages += 1
-        seen, failed = _write_page(db, cart, page, result)
+        seen, failed, to_invoice = _write_page(db, cart, page, result, invoicer)
+        if invoicer is not None and to_invoice:
+            invoices = create_invoices(db, cart, invoicer, to_invoice, invoiced_now)
+            result.invoiced += invoices.invoiced
+            result.invoice_failures += len(invoices.failed)
+            failed.extend(invoices.failed)
         for when in seen:
             newest = when if newest is None or when > newest else newest
         for when in failed:
@@ -152,11 +168,17 @@ def _download(
 
 
 def _write_page(
-    db: Database, cart: CartConfig, page: OrderPage, result: SyncResult
-) -> tuple[list[datetime], list[datetime]]:
-    """Write one page in one transaction; the modification times seen, and those that failed."""
+    db: Database,
+    cart: CartConfig,
+    page: OrderPage,
+    result: SyncResult,
+    invoicer: InvoicingConnector | None,
+) -> tuple[list[datetime], list[datetime], list[RemoteOrder]]:
+    """Write one page in one transaction; the modification times seen, those that failed, and
+    the orders to invoice in the cart once the page committed."""
     seen: list[datetime] = []
     failed: list[datetime] = []
+    to_invoice: list[RemoteOrder] = []
     now = datetime.now(UTC)
     with db.transaction() as session:
         for skipped in page.skipped:
@@ -165,17 +187,19 @@ def _write_page(
                 seen.append(skipped.modified_at)
         for remote in page.orders:
             result.downloaded += 1
-            waiting = cart.download_mode == WAIT_FOR_INVOICE and not remote.invoiced
+            reason = new_order_skip_reason(cart, invoicer, remote)
             # An order already imported (before the mode changed) keeps being updated.
-            if waiting and find_order(session, cart.id, remote.remote_id) is None:
-                _skip(session, cart, result, remote.number, NOT_INVOICED, now)
+            if reason is not None and find_order(session, cart.id, remote.remote_id) is None:
+                _skip(session, cart, result, remote.number, reason, now)
                 seen.append(remote.modified_at)
                 continue
             if _upsert_one(session, cart, remote, result, now):
                 seen.append(remote.modified_at)
+                if needs_invoice(invoicer, remote):
+                    to_invoice.append(remote)
             else:
                 failed.append(remote.modified_at)
-    return seen, failed
+    return seen, failed, to_invoice
 
 
 def _upsert_one(

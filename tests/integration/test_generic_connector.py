@@ -174,9 +174,12 @@ def test_no_secret__clear_error() -> None:
 
 def test_sender_for__kinds_with_a_connector_send_through_it() -> None:
     from ordermanager.carts.senders import ConnectorSender
-    from ordermanager.stack.delivery import Rejected, sender_for
+    from ordermanager.carts.status_map import ActionKind, CartAction, StatusMap
+    from ordermanager.stack.delivery import DeliveryConfig, Rejected, sender_for
 
-    sender = sender_for(record(4, cart_kind="woocommerce", url="https://shop.example"))
+    shipped = StatusMap({"Shipped": CartAction(ActionKind.SHIP)})
+    config = DeliveryConfig(status_maps=lambda cart_id: shipped)
+    sender = sender_for(record(4, cart_kind="woocommerce", url="https://shop.example"), config)
     try:
         assert isinstance(sender, ConnectorSender)
         outcome = sender.send(record(4, cart_kind="woocommerce", url="https://shop.example"))

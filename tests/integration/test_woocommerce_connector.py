@@ -20,6 +20,8 @@ import pytest
 from ordermanager.carts import registry
 from ordermanager.carts.errors import ConnectorError
 from ordermanager.carts.protocol import CartConfig, RemoteOrder
+from ordermanager.carts.status_map import ActionKind, CartAction, StatusMap
+from ordermanager.carts.updates import view_of
 from ordermanager.carts.woocommerce import WooCommerceConnector
 from ordermanager.stack.delivery import Delivered, Rejected, RetryLater
 from ordermanager.stack.queue import ClaimedRecord
@@ -401,21 +403,34 @@ def record(
     )
 
 
+def push(
+    conn: WooCommerceConnector, rec: ClaimedRecord, action: CartAction | None = None
+) -> Delivered | RetryLater | Rejected:
+    """Send as the stack does: the label's action from WooCommerce's default mapping."""
+    if action is None:
+        action = StatusMap(defaults=WooCommerceConnector.default_status_map).action_for(
+            view_of(rec).label
+        )
+        assert action is not None, f"no default mapping for {view_of(rec).label!r}"
+    return conn.push_status(rec, action)
+
+
 def test_ship_completes_the_order_and_emails_the_tracking(
     store: FakeWooCommerce, conn: WooCommerceConnector
 ) -> None:
     store.add(make_order(42, modified=T0))
-    outcome = conn.push_status(
+    outcome = push(
+        conn,
         record(
             event="order_shipped", label="Order Shipped", tracking=["1Z999", "1Z998"], carrier="UPS"
-        )
+        ),
     )
     assert isinstance(outcome, Delivered)
     put, post = store.seen()
     assert (put.method, put.path, put.body) == ("PUT", "orders/42", {"status": "completed"})
     assert (post.method, post.path) == ("POST", "orders/42/notes")
     assert post.body == {
-        "note": "Order shipped via UPS. Tracking numbers: 1Z999, 1Z998",
+        "note": "Order shipped. Tracking numbers (UPS): 1Z999, 1Z998",
         "customer_note": True,
     }
     assert put.headers["Idempotency-Key"] == post.headers["Idempotency-Key"] == "k" * 32
@@ -427,18 +442,20 @@ def test_cancel_sets_cancelled_and_nothing_else(
     store: FakeWooCommerce, conn: WooCommerceConnector
 ) -> None:
     store.add(make_order(42, modified=T0))
-    assert isinstance(
-        conn.push_status(record(event="order_cancel", label="Order Cancelled")), Delivered
-    )
+    assert isinstance(push(conn, record(event="order_cancel", label="Order Cancelled")), Delivered)
     (put,) = store.seen()
     assert (put.method, put.path, put.body) == ("PUT", "orders/42", {"status": "cancelled"})
 
 
-def test_custom_label_becomes_a_private_note(
+def test_custom_label_mapped_to_a_note_becomes_a_private_note(
     store: FakeWooCommerce, conn: WooCommerceConnector
 ) -> None:
     store.add(make_order(42, modified=T0))
-    outcome = conn.push_status(record(event="label_set_by_hand", label="Gift wrap – prüfen"))
+    outcome = push(
+        conn,
+        record(event="label_set_by_hand", label="Gift wrap – prüfen"),
+        CartAction(ActionKind.COMMENT),
+    )
     assert isinstance(outcome, Delivered)
     (post,) = store.seen()
     assert (post.method, post.path) == ("POST", "orders/42/notes")
@@ -451,11 +468,11 @@ def test_retry_does_not_post_the_same_note_twice(
 ) -> None:
     store.add(make_order(42, modified=T0))
     first = record(event="order_shipped", label="Order Shipped", tracking=["1Z1"], carrier="DHL")
-    assert isinstance(conn.push_status(first), Delivered)
+    assert isinstance(push(conn, first), Delivered)
     again = record(
         event="order_shipped", label="Order Shipped", tracking=["1Z1"], carrier="DHL", attempts=1
     )
-    assert isinstance(conn.push_status(again), Delivered)
+    assert isinstance(push(conn, again), Delivered)
     assert [(r.method, r.path) for r in store.seen()] == [
         ("PUT", "orders/42"),
         ("POST", "orders/42/notes"),
@@ -471,31 +488,35 @@ def test_push_outcomes_for_cart_failures(
     store.add(make_order(42, modified=T0))
     ship = record(event="order_cancel", label="Order Cancelled")
     store.fail("order", Fault(429, retry_after="12"))
-    outcome = conn.push_status(ship)
+    outcome = push(conn, ship)
     assert isinstance(outcome, RetryLater) and outcome.retry_after == 12.0
     assert "HTTP 429" in outcome.error
 
     store.fail("order", Fault(502))
-    outcome = conn.push_status(ship)
+    outcome = push(conn, ship)
     assert isinstance(outcome, RetryLater) and outcome.retry_after is None
 
     store.fail("order", Fault(hang=True))
-    outcome = conn.push_status(ship)
+    outcome = push(conn, ship)
     assert isinstance(outcome, RetryLater) and "in time" in outcome.error
 
     store.fail(
         "order",
         Fault(400, body='{"code":"rest_invalid_param","message":"Invalid parameter(s): status"}'),
     )
-    outcome = conn.push_status(ship)
+    outcome = push(conn, ship)
     assert outcome == Rejected(
         "WooCommerce cart 'Wöö Store' answered HTTP 400: Invalid parameter(s): status"
     )
 
     # WooCommerce answers a PUT to an unknown id with 400 invalid_id; a note with 404.
-    outcome = conn.push_status(record(event="order_cancel", label="Order Cancelled", remote="999"))
+    outcome = push(conn, record(event="order_cancel", label="Order Cancelled", remote="999"))
     assert outcome == Rejected("Order W-42 (WooCommerce id 999): order not found in the cart")
-    outcome = conn.push_status(record(event="label_set_by_hand", label="X", remote="999"))
+    outcome = push(
+        conn,
+        record(event="label_set_by_hand", label="X", remote="999"),
+        CartAction(ActionKind.COMMENT),
+    )
     assert outcome == Rejected("Order W-42 (WooCommerce id 999): order not found in the cart")
 
     for result in (outcome,):
@@ -506,7 +527,7 @@ def test_refused_credentials_on_push_are_permanent_and_secret_free(store: FakeWo
     store.add(make_order(42, modified=T0))
     wrong = connect(store, secret="cs_not_the_one_000")
     try:
-        outcome = wrong.push_status(record(event="order_cancel", label="Order Cancelled"))
+        outcome = push(wrong, record(event="order_cancel", label="Order Cancelled"))
     finally:
         wrong.close()
     assert isinstance(outcome, Rejected)
@@ -546,8 +567,71 @@ def test_missing_keys_are_a_clear_error(store: FakeWooCommerce) -> None:
     try:
         with pytest.raises(ConnectorError, match="consumer key and consumer secret are both"):
             conn.test_connection()
-        outcome = conn.push_status(record(event="order_cancel", label="Order Cancelled"))
+        outcome = push(conn, record(event="order_cancel", label="Order Cancelled"))
     finally:
         conn.close()
     assert isinstance(outcome, Rejected)
+    assert store.seen() == []
+
+
+def test_custom_label_mapped_to_a_status_sets_that_status(
+    store: FakeWooCommerce, conn: WooCommerceConnector
+) -> None:
+    store.add(make_order(42, modified=T0))
+    outcome = push(
+        conn,
+        record(event="label_set_by_hand", label="Warten auf Lieferant"),
+        CartAction(ActionKind.SET_STATUS, "on-hold"),
+    )
+    assert isinstance(outcome, Delivered)
+    (put,) = store.seen()
+    assert (put.method, put.path, put.body) == ("PUT", "orders/42", {"status": "on-hold"})
+    assert store.orders[42]["status"] == "on-hold"
+
+
+def test_partial_shipment_keeps_the_order_open_and_tells_the_customer(
+    store: FakeWooCommerce, conn: WooCommerceConnector
+) -> None:
+    store.add(make_order(42, modified=T0))
+    partial = record(
+        event="order_partially_shipped",
+        label="Partially Shipped",
+        tracking=["JD0001"],
+        carrier="DHL",
+    )
+    partial.payload["shipment_lines"] = [{"remote_id": "7", "sku": "ENG-1", "quantity": 1}]
+    partial.payload["shipment_complete"] = False
+    assert isinstance(push(conn, partial), Delivered)
+    (post,) = store.seen()
+    assert (post.method, post.path) == ("POST", "orders/42/notes")
+    assert post.body == {
+        "note": "Part of your order shipped. Tracking number (DHL): JD0001",
+        "customer_note": True,
+    }
+    assert store.orders[42]["status"] == "processing"
+
+
+def test_a_label_without_mapping_is_held_and_nothing_is_sent(store: FakeWooCommerce) -> None:
+    from ordermanager.carts.senders import ConnectorSender
+    from ordermanager.stack.delivery import DeliveryConfig
+
+    store.add(make_order(42, modified=T0))
+    cart = CartConfig(id=3, name="Wöö Store", kind="woocommerce", base_url=store.base_url)
+    sender = ConnectorSender(cart, DeliveryConfig(), opener=lambda c: connect(store))
+    try:
+        outcome = sender.send(record(event="label_set_by_hand", label="Gift wrap"))
+        skipped = ConnectorSender(
+            cart,
+            DeliveryConfig(
+                status_maps=lambda cart_id: StatusMap({"Gift wrap": CartAction(ActionKind.SKIP)})
+            ),
+            opener=lambda c: connect(store),
+        ).send(record(event="label_set_by_hand", label="Gift wrap"))
+    finally:
+        sender.close()
+    assert outcome == Rejected(
+        "No status mapping for label 'Gift wrap' on cart 'Wöö Store': choose what it means in "
+        "Carts ▸ Status Mapping, then Retry this update."
+    )
+    assert isinstance(skipped, Delivered)
     assert store.seen() == []

@@ -12,23 +12,25 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TextIO
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from ordermanager import secrets as secret_store
+from ordermanager.carts import admin
 from ordermanager.carts.errors import ConnectorError
 from ordermanager.carts.protocol import AUTO_INVOICE, DOWNLOAD_MODES, CartConfig
-from ordermanager.carts.registry import connector_class, connectors, open_connector
+from ordermanager.carts.registry import connectors, open_connector
+from ordermanager.carts.status_map import (
+    ActionKind,
+    CartAction,
+    kind_statuses,
+    list_mappings,
+    set_mapping,
+)
 from ordermanager.cli import EXIT_ERROR, EXIT_OK, _err, _open, _print_json
-from ordermanager.db.models import Cart, Order
-from ordermanager.errors import InvalidInputError, NotFoundError, OrderManagerError
-
-_URL_HELP = {
-    "generic": "the script URL (http(s) address of the store's Order Manager script)",
-    "woocommerce": "the store's base URL, e.g. https://shop.example.com",
-}
+from ordermanager.db.models import Cart, StatusLabel
+from ordermanager.errors import InvalidInputError, OrderManagerError
 
 
 def add_carts_commands(commands: Any) -> None:
@@ -49,7 +51,7 @@ def add_carts_commands(commands: Any) -> None:
             f"ordermanager carts add {kind} --name 'Main Store' --url URL",
         )
         one.add_argument("--name", required=True, help="a name for the cart, unique in the store")
-        one.add_argument("--url", required=True, help=_URL_HELP.get(kind, "the cart's URL"))
+        one.add_argument("--url", required=True, help=admin.url_hint(kind))
         one.add_argument(
             "--download-mode",
             choices=DOWNLOAD_MODES,
@@ -73,6 +75,29 @@ def add_carts_commands(commands: Any) -> None:
     remove = sub.add_parser("remove", help="remove a cart that has no orders, and its secrets")
     remove.add_argument("name", metavar="NAME")
     remove.set_defaults(handler=_cmd_remove)
+
+    mapping = sub.add_parser(
+        "mapping",
+        help="show or change what each status label does in a cart",
+        description="Without options: every status label with the cart action it becomes "
+        "(marked 'default' when it is the cart kind's default). --set gives a label the cart's "
+        "own mapping, --reset takes it back to the default.",
+        epilog="ACTION is one of: "
+        + ", ".join(a.value for a in ActionKind)
+        + ". Examples: --set 'Order Shipped=ship:notify', --set 'On Hold=set_status:on-hold', "
+        "--set 'Backordered=comment:notify', --set 'Item Returned=skip'.",
+    )
+    mapping.add_argument("name", metavar="NAME")
+    change = mapping.add_mutually_exclusive_group()
+    change.add_argument(
+        "--set",
+        dest="set_spec",
+        metavar="LABEL=ACTION[:CART_STATUS][:notify]",
+        help="map LABEL to ACTION (with the cart's status code, and e-mail the customer)",
+    )
+    change.add_argument("--reset", metavar="LABEL", help="back to the cart kind's default")
+    mapping.add_argument("--json", action="store_true", help="print one JSON document")
+    mapping.set_defaults(handler=_cmd_mapping)
 
 
 def add_sync_command(commands: Any) -> None:
@@ -110,41 +135,16 @@ def read_secrets(stream: TextIO, fields: tuple[str, ...], cart_name: str) -> dic
 
 
 def _cmd_add(args: argparse.Namespace) -> int:
-    cls = connector_class(args.kind)
-    name = args.name.strip()
-    url = args.url.strip()
-    if not name or len(name) > 100 or ":" in name:
-        raise InvalidInputError("--name must be 1 to 100 characters, without ':'.")
-    if not url.lower().startswith(("http://", "https://")):
-        raise InvalidInputError(f"--url must be an http:// or https:// address, not '{url}'.")
-    if not 1 <= args.interval <= 24 * 60:
-        raise InvalidInputError("--interval must be between 1 and 1440 minutes.")
+    cls = admin.installed_kind(args.kind)
+    # Checked before the secrets are asked for: nobody should type a key for a cart refused anyway.
+    name = admin.check_name(args.name, "--name")
+    url = admin.check_url(args.url, "--url")
+    interval = admin.check_interval(args.interval, "--interval")
     values = read_secrets(sys.stdin, cls.secret_fields, name)
-    missing = [field for field in cls.secret_fields if not values.get(field)]
-    if missing:
-        raise InvalidInputError(
-            f"Missing secret(s) {', '.join(missing)}: give them on stdin as name=value lines."
-        )
-    with _open(args) as database, database.transaction() as session:
-        if session.execute(select(Cart.id).where(Cart.name == name)).first() is not None:
-            raise InvalidInputError(f"There is already a cart named '{name}'.")
-        session.add(
-            Cart(
-                name=name,
-                kind=cls.kind,
-                base_url=url,
-                enabled=True,
-                created_at=datetime.now(UTC),
-                download_mode=args.download_mode,
-                sync_interval_minutes=args.interval,
-            )
-        )
-        session.flush()
-        # Inside the transaction: if the keyring refuses, the cart is not added either.
-        for field in cls.secret_fields:
-            secret_store.set_cart_secret(name, values[field], field)
+    with _open(args) as database:
+        admin.add_cart(database, cls.kind, name, url, args.download_mode, interval, values)
     _err(
-        f"Added {cls.title} cart '{name}' ({args.download_mode}, every {args.interval} min); "
+        f"Added {cls.title} cart '{name}' ({args.download_mode}, every {interval} min); "
         "its secrets are in the system keyring. Try it with: ordermanager carts test "
         f"'{name}'"
     )
@@ -154,41 +154,30 @@ def _cmd_add(args: argparse.Namespace) -> int:
 # -- list, test, remove -----------------------------------------------------------------------
 
 
-def _cart_row(session: Any, name: str) -> Cart:
-    row = session.execute(select(Cart).where(Cart.name == name)).scalar_one_or_none()
-    if row is None:
-        raise NotFoundError(f"There is no cart named '{name}' (see ordermanager carts list).")
-    return row
-
-
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    installed = connectors()
     with _open(args) as database, database.session() as session:
-        rows = session.execute(select(Cart).order_by(Cart.name)).scalars().all()
-        carts: list[dict[str, Any]] = []
-        for row in rows:
-            cls = installed.get(row.kind)
-            fields = cls.secret_fields if cls is not None else ()
-            stored = all(secret_store.cart_secret(row.name, f) for f in fields)
-            carts.append(
-                {
-                    "name": row.name,
-                    "kind": row.kind,
-                    "url": row.base_url,
-                    "enabled": row.enabled,
-                    "demo": row.demo,
-                    "connector_installed": cls is not None,
-                    "secrets_stored": bool(fields) and stored,
-                    "download_mode": row.download_mode,
-                    "sync_interval_minutes": row.sync_interval_minutes,
-                    "last_sync_at": _iso(row.last_sync_at),
-                    "sync_cursor": _iso(row.sync_cursor),
-                }
-            )
+        listed = admin.list_carts(session)
+        cursors = {i: c for i, c in session.execute(select(Cart.id, Cart.sync_cursor))}
+    carts: list[dict[str, Any]] = [
+        {
+            "name": cart.name,
+            "kind": cart.kind,
+            "url": cart.base_url,
+            "enabled": cart.enabled,
+            "demo": cart.demo,
+            "connector_installed": cart.connector_installed,
+            "secrets_stored": cart.has_secrets,
+            "download_mode": cart.download_mode,
+            "sync_interval_minutes": cart.sync_interval_minutes,
+            "last_sync_at": _iso(cart.last_sync_at),
+            "sync_cursor": _iso(cursors.get(cart.id)),
+        }
+        for cart in listed
+    ]
     if args.json:
         _print_json({"carts": carts})
         return EXIT_OK
@@ -201,6 +190,10 @@ def _cmd_list(args: argparse.Namespace) -> int:
         )
     _err(f"{len(carts)} cart{'s' if len(carts) != 1 else ''}.")
     return EXIT_OK
+
+
+def _cart_row(session: Any, name: str) -> Cart:
+    return admin.find_cart(session, name)
 
 
 def _config(row: Cart) -> CartConfig:
@@ -219,22 +212,115 @@ def _cmd_test(args: argparse.Namespace) -> int:
 
 
 def _cmd_remove(args: argparse.Namespace) -> int:
-    with _open(args) as database, database.transaction() as session:
-        row = _cart_row(session, args.name)
-        orders = session.execute(
-            select(func.count()).select_from(Order).where(Order.cart_id == row.id)
-        ).scalar_one()
-        if orders:
+    with _open(args) as database:
+        with database.session() as session:
+            cart_id = _cart_row(session, args.name).id
+        name = admin.remove_cart(database, cart_id)
+    _err(f"Removed cart '{name}' and its secrets.")
+    return EXIT_OK
+
+
+# -- mapping ----------------------------------------------------------------------------------
+
+
+def parse_mapping(spec: str) -> tuple[str, CartAction]:
+    """``"LABEL=ACTION[:CART_STATUS][:notify]"`` as a label name and its action."""
+    label, sep, action_text = spec.rpartition("=")
+    label = label.strip()
+    if not sep or not label or not action_text.strip():
+        raise InvalidInputError(
+            f"--set wants LABEL=ACTION[:CART_STATUS][:notify], e.g. 'Order Shipped=ship:notify'; "
+            f"not '{spec}'."
+        )
+    parts = [part.strip() for part in action_text.split(":")]
+    notify = len(parts) > 1 and parts[-1].lower() == "notify"
+    if notify:
+        parts.pop()
+    kind_text = parts[0].lower().replace("-", "_")
+    try:
+        kind = ActionKind(kind_text)
+    except ValueError:
+        known = ", ".join(a.value for a in ActionKind)
+        raise InvalidInputError(f"Unknown action '{parts[0]}' (one of: {known}).") from None
+    if len(parts) > 2:
+        raise InvalidInputError(
+            f"Too many ':' parts in '{action_text}': ACTION[:CART_STATUS][:notify]."
+        )
+    return label, CartAction(kind, parts[1] if len(parts) == 2 else "", notify)
+
+
+def _label_id(session: Any, name: str) -> tuple[int, str]:
+    rows = session.execute(select(StatusLabel.id, StatusLabel.name)).all()
+    wanted = " ".join(name.split()).casefold()
+    for label_id, label in rows:
+        if " ".join(label.split()).casefold() == wanted:
+            return label_id, label
+    raise InvalidInputError(f"There is no status label '{name}' (see ordermanager labels).")
+
+
+def _cmd_mapping(args: argparse.Namespace) -> int:
+    with _open(args) as database:
+        with database.session() as session:
+            row = _cart_row(session, args.name)
+            cart_id, cart_name, kind = row.id, row.name, row.kind
+        cls = connectors().get(kind)
+        if cls is None:
             raise InvalidInputError(
-                f"Cart '{row.name}' has {orders:,} order(s) and cannot be removed; their history "
-                "refers to it."
+                f"No connector for '{kind}' carts is installed, so cart '{cart_name}' has no "
+                "status mapping."
             )
-        cls = connectors().get(row.kind)
-        fields = cls.secret_fields if cls is not None else (secret_store.STATUS_SECRET,)
-        session.delete(row)
-    for field in fields:
-        secret_store.delete_cart_secret(args.name, field)
-    _err(f"Removed cart '{args.name}' and its secrets.")
+        if not cls.supported_actions:
+            if args.set_spec or args.reset:
+                raise InvalidInputError(
+                    f"Cart '{cart_name}' is a {cls.title} cart: its labels are sent as they are, "
+                    "there is no mapping to change."
+                )
+            _err(f"Cart '{cart_name}' is a {cls.title} cart: labels are sent as they are.")
+            return EXIT_OK
+        if args.set_spec or args.reset:
+            label_text, action = (
+                parse_mapping(args.set_spec) if args.set_spec else (args.reset, None)
+            )
+            with database.transaction() as session:
+                label_id, label = _label_id(session, label_text)
+                set_mapping(session, cart_id, label_id, action)
+            statuses = {s.code: s.title for s in kind_statuses(kind)}
+            what = action.describe(statuses) if action is not None else "the default"
+            _err(f"Cart '{cart_name}': '{label}' now means: {what}.")
+            return EXIT_OK
+        with database.session() as session:
+            rows = list_mappings(session, cart_id)
+    statuses = {s.code: s.title for s in kind_statuses(kind)}
+    if args.json:
+        _print_json(
+            {
+                "cart": cart_name,
+                "mappings": [
+                    {
+                        "label": r.label,
+                        "action": r.action.kind.value if r.action else None,
+                        "cart_status": r.action.cart_status if r.action else "",
+                        "notify_customer": bool(r.action and r.action.notify_customer),
+                        "default": r.is_default,
+                    }
+                    for r in rows
+                ],
+            }
+        )
+        return EXIT_OK
+    width = max([len("Label"), *(len(r.label) for r in rows)])
+    print(f"{'Label':<{width}}  Cart action")
+    for r in rows:
+        if r.action is None:
+            text = "(none: updates with this label are held)"
+        else:
+            text = r.action.describe(statuses) + ("  [default]" if r.is_default else "")
+        print(f"{r.label:<{width}}  {text}")
+    unmapped = sum(1 for r in rows if r.action is None)
+    _err(
+        f"{len(rows)} label{'s' if len(rows) != 1 else ''}, {unmapped} without a mapping "
+        f"(change one with: ordermanager carts mapping '{cart_name}' --set 'LABEL=ACTION')."
+    )
     return EXIT_OK
 
 

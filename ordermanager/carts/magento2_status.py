@@ -1,0 +1,134 @@
+"""Which Magento 2 REST calls one status update becomes, given its mapped action.
+
+Magento has real shipments, so SHIP is ``POST /V1/order/{id}/ship`` with the shipped items (none
+listed = everything not shipped yet) and one track per tracking number; a full shipment moves the
+order to Complete by itself, a partial one leaves it Processing. CANCEL is
+``POST /V1/orders/{id}/cancel``. SET_STATUS and COMMENT both go through the order comments call
+(``POST /V1/orders/{id}/comments``), the only REST route that changes an order's status; a
+comment always carries a status, because omitting it blanked the order's status in some Magento
+versions (magento/magento2#34180), so a plain comment repeats the order's current status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ordermanager.carts.status_map import ActionKind, CartAction, CartStatus
+from ordermanager.carts.updates import ShipmentLine, UpdateView
+
+# Magento's default order statuses (sales_order_status), code and admin title.
+STATUSES: tuple[CartStatus, ...] = (
+    CartStatus("pending", "Pending"),
+    CartStatus("processing", "Processing"),
+    CartStatus("holded", "On Hold"),
+    CartStatus("complete", "Complete"),
+    CartStatus("closed", "Closed"),
+    CartStatus("canceled", "Canceled"),
+    CartStatus("fraud", "Suspected Fraud"),
+    CartStatus("payment_review", "Payment Review"),
+)
+
+SUPPORTED: frozenset[ActionKind] = frozenset(ActionKind)
+
+# A track needs a carrier code Magento knows; "custom" is the one for any carrier by name.
+CUSTOM_CARRIER = "custom"
+
+_SHIP = CartAction(ActionKind.SHIP, notify_customer=True)
+_COMMENT_TO_CUSTOMER = CartAction(ActionKind.COMMENT, notify_customer=True)
+_PRIVATE_COMMENT = CartAction(ActionKind.COMMENT)
+
+DEFAULT_MAP: dict[str, CartAction] = {
+    "Order Shipped": _SHIP,
+    "Partially Shipped": _SHIP,
+    "Order Cancelled": CartAction(ActionKind.CANCEL),
+    "Completed": CartAction(ActionKind.SET_STATUS, "complete"),
+    "On Hold": CartAction(ActionKind.SET_STATUS, "holded"),
+    # Tracking without a shipment has no place in Magento but a comment the customer can read.
+    "Tracking Entered": _COMMENT_TO_CUSTOMER,
+    "Tracking Imported": _COMMENT_TO_CUSTOMER,
+    "Backordered": _COMMENT_TO_CUSTOMER,
+    "Item Cancelled": _PRIVATE_COMMENT,
+    "Item Returned": _PRIVATE_COMMENT,
+    "Order Returned": _PRIVATE_COMMENT,
+    # Magento closes an order itself when a credit memo refunds it; setting "closed" by hand
+    # without one would leave its totals saying the money is still there.
+    "Refunded": _PRIVATE_COMMENT,
+    "Partially Refunded": _PRIVATE_COMMENT,
+}
+
+
+@dataclass(frozen=True)
+class ShipPlan:
+    lines: tuple[ShipmentLine, ...]  # empty: ship everything not shipped yet
+    carrier: str
+    tracking_numbers: tuple[str, ...]
+    notify: bool
+    status_after: str  # a status to set by comment afterwards ('' = leave Magento's)
+
+    def tracks(self) -> list[dict[str, str]]:
+        title = self.carrier or "Tracking"
+        return [
+            {"track_number": number, "title": title, "carrier_code": CUSTOM_CARRIER}
+            for number in self.tracking_numbers
+        ]
+
+    def body(self, item_ids: list[tuple[int, int]]) -> dict[str, Any]:
+        """``item_ids``: (Magento order_item_id, quantity) per shipment line; [] = all items."""
+        body: dict[str, Any] = {}
+        if item_ids:
+            body["items"] = [{"order_item_id": i, "qty": q} for i, q in item_ids]
+        body["notify"] = self.notify
+        body["tracks"] = self.tracks()
+        return body
+
+
+@dataclass(frozen=True)
+class CancelPlan:
+    pass
+
+
+@dataclass(frozen=True)
+class CommentPlan:
+    text: str
+    status: str  # '' = keep the order's current status (read first, then sent back)
+    notify: bool
+
+    def body(self, current_status: str) -> dict[str, Any]:
+        flag = 1 if self.notify else 0
+        return {
+            "statusHistory": {
+                "comment": self.text,
+                "is_customer_notified": flag,
+                "is_visible_on_front": flag,
+                "status": self.status or current_status,
+            }
+        }
+
+
+Plan = ShipPlan | CancelPlan | CommentPlan
+
+
+def plan_for(view: UpdateView, action: CartAction) -> Plan:
+    if action.kind is ActionKind.SHIP:
+        return ShipPlan(
+            lines=view.shipment_lines,
+            carrier=view.carrier,
+            tracking_numbers=view.tracking_numbers,
+            notify=action.notify_customer,
+            status_after=action.cart_status,
+        )
+    if action.kind is ActionKind.CANCEL:
+        return CancelPlan()
+    return CommentPlan(view.comment(), action.cart_status, action.notify_customer)
+
+
+def describe(plan: Plan) -> str:
+    """What the plan did, for Delivered's detail."""
+    if isinstance(plan, ShipPlan):
+        part = "partial shipment" if plan.lines else "shipment"
+        tracks = f" with {len(plan.tracking_numbers)} track(s)" if plan.tracking_numbers else ""
+        return part + tracks
+    if isinstance(plan, CancelPlan):
+        return "canceled"
+    return f"comment (status {plan.status})" if plan.status else "comment"

@@ -63,6 +63,7 @@ from ordermanager.carts.vendure_status import (
     fulfill_input,
     note_already_there,
     plan_ship,
+    tracking_code,
 )
 from ordermanager.stack import backoff
 from ordermanager.stack.delivery import Delivered, Outcome, Rejected, RetryLater, trim_error
@@ -361,8 +362,15 @@ class VendureConnector:
                     f"Order {record.order_number} (Vendure {code}): the shipment lists "
                     f"{', '.join(plan.unknown)}, which the Vendure order does not have"
                 )
-            if not plan.lines:
+            if not plan.lines and record.attempts > 0:
+                # An earlier attempt of ours fulfilled it (without tracking to recognise it by).
                 return Delivered(f"Vendure order {code}: nothing left to fulfil")
+            if not plan.lines:
+                what = f"tracking {tracking_code(view)}" if view.tracking_numbers else "it"
+                return Rejected(
+                    f"Order {record.order_number} (Vendure {code}): every item is already in a "
+                    f"fulfillment in Vendure, so {what} was not sent"
+                )
             doing = "adding the fulfillment"
             data = self._call(ADD_FULFILLMENT, {"input": fulfill_input(view, plan.lines)}, doing)
             fulfillment = self._result(data, "addFulfillmentToOrder", doing)

@@ -326,8 +326,10 @@ class FakeMagento2:
         return 200, str(shipment_id)
 
     def cancel(self, order: dict[str, Any]) -> tuple[int, Any]:
+        # Order::canCancel(): not when every item is invoiced, shipped, or the order is done.
+        invoiced = all(i["qty_invoiced"] >= i["qty_ordered"] for i in order["items"])
         shipped = any(i["qty_shipped"] for i in order["items"])
-        if order["state"] in ("canceled", "complete", "closed", "holded") or shipped:
+        if order["state"] in ("canceled", "complete", "closed", "holded") or shipped or invoiced:
             return 200, False
         order["state"] = order["status"] = "canceled"
         self._touch(order)
@@ -453,6 +455,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         with store._lock:
             order = store.orders.get(order_id) if order_id is not None else None
+            out: Any
             if route is None:
                 status, out = 404, _error(NO_ROUTE)
             elif order_id is not None and order is None:

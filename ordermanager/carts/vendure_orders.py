@@ -201,12 +201,9 @@ def normalise(raw: Any) -> RemoteOrder | SkippedOrder:
             items=items,
         )
     except BadOrder as exc:
-        label = f"order {number}" if number else "an order"
+        # The sync log says "order <number> skipped: <reason>"; the reason is the detail.
         return SkippedOrder(
-            remote_id=remote_id,
-            number=number,
-            reason=f"Vendure {label} skipped: {exc}",
-            modified_at=modified,
+            remote_id=remote_id, number=number, reason=str(exc), modified_at=modified
         )
 
 

@@ -73,15 +73,17 @@ def _header_float(response: httpx.Response, name: str) -> float | None:
 
 
 def quota_wait(response: httpx.Response) -> float | None:
-    """Seconds until BigCommerce's quota window resets, from its rate headers; for a 429 also
-    ``X-Retry-After`` / ``Retry-After``. None when the answer says nothing."""
+    """Seconds to wait before the next request, from the answer's headers; None when it says
+    nothing. A 429's own ``X-Retry-After``/``Retry-After`` come first; otherwise (and for the
+    quota running out on a success) the window's ``X-Rate-Limit-Time-Reset-Ms``."""
+    if response.status_code == 429:
+        for name in ("X-Retry-After", "Retry-After"):
+            seconds = backoff.parse_retry_after(response.headers.get(name))
+            if seconds is not None:
+                return seconds
     reset_ms = _header_float(response, "X-Rate-Limit-Time-Reset-Ms")
     if reset_ms is not None and reset_ms >= 0:
         return reset_ms / 1000.0
-    for name in ("X-Retry-After", "Retry-After"):
-        seconds = backoff.parse_retry_after(response.headers.get(name))
-        if seconds is not None:
-            return seconds
     return None
 
 
@@ -234,9 +236,11 @@ class BigCommerceConnector:
             text = f"{self._where()} answered HTTP {status} while {doing}: {message}"
         transient = backoff.is_transient_status(status)
         retry_after = None
-        if transient:
+        if status == 429:  # the quota headers say when the window resets
             wait = quota_wait(response)
             retry_after = backoff.clamp_retry_after(wait) if wait is not None else None
+        elif transient:  # every answer carries the quota headers; only Retry-After counts here
+            retry_after = backoff.parse_retry_after(response.headers.get("Retry-After"))
         return ConnectorError(self._clean(text), transient=transient, retry_after=retry_after)
 
     def get_json(self, path: str, doing: str, params: Mapping[str, str] | None = None) -> Any:

@@ -182,11 +182,11 @@ def normalise(raw: Any, products: Any, shipping_addresses: Any) -> RemoteOrder |
             items=items,
         )
     except BadOrder as exc:
-        label = f"order {remote_id}" if remote_id else "an order"
+        label = f"BigCommerce order {remote_id}" if remote_id else "A BigCommerce order"
         return SkippedOrder(
             remote_id=remote_id,
             number=remote_id,
-            reason=f"BigCommerce {label} skipped: {exc}",
+            reason=f"{label} skipped: {exc}",
             modified_at=modified,
         )
 

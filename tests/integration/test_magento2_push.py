@@ -117,14 +117,15 @@ def assert_no_secret(store: FakeMagento2, outcome: Outcome) -> None:
     assert store.token not in text and store.token[:12] not in text
 
 
-SHIPPED = dict(event="order_shipped", label="Order Shipped")
+def shipped(**kwargs: Any) -> ClaimedRecord:
+    return record(event="order_shipped", label="Order Shipped", **kwargs)
 
 
 # -- ship -----------------------------------------------------------------------------------
 
 
 def test_ship_whole_order_with_tracking(store: FakeMagento2, conn: Magento2Connector) -> None:
-    outcome = push(conn, record(**SHIPPED, tracking=["1Z999", "1Z998"], carrier="UPS"))
+    outcome = push(conn, shipped(tracking=["1Z999", "1Z998"], carrier="UPS"))
     assert outcome == Delivered("Magento order M-42: shipment with 2 track(s) 100")
     (post,) = store.seen()
     assert (post.method, post.path) == ("POST", "order/42/ship")
@@ -169,7 +170,7 @@ def test_a_line_without_a_magento_id_is_found_by_its_sku(
     store: FakeMagento2, conn: Magento2Connector
 ) -> None:
     lines = [{"remote_id": "", "sku": "TASSE-☕", "quantity": 1}]
-    assert isinstance(push(conn, record(**SHIPPED, lines=lines, complete=False)), Delivered)
+    assert isinstance(push(conn, shipped(lines=lines, complete=False)), Delivered)
     assert calls(store) == [("GET", "orders/42"), ("POST", "order/42/ship")]
     assert store.seen()[1].body == {
         "items": [{"order_item_id": 422, "qty": 1}],
@@ -177,7 +178,7 @@ def test_a_line_without_a_magento_id_is_found_by_its_sku(
         "tracks": [],
     }
     unknown = [{"remote_id": "", "sku": "NOPE", "quantity": 1}]
-    outcome = push(conn, record(**SHIPPED, lines=unknown))
+    outcome = push(conn, shipped(lines=unknown))
     assert outcome == Rejected(
         "Order M-42: the shipped item 'NOPE' is not an item of the Magento order, so the "
         "shipment cannot be sent."
@@ -188,10 +189,10 @@ def test_ship_retry_after_a_lost_answer_does_not_ship_twice(
     store: FakeMagento2, conn: Magento2Connector
 ) -> None:
     store.fail("ship", Fault(hang=True, after=True))  # shipped, but the answer never came
-    first = push(conn, record(**SHIPPED, tracking=["1Z1"], carrier="DHL"))
+    first = push(conn, shipped(tracking=["1Z1"], carrier="DHL"))
     assert isinstance(first, RetryLater) and "in time" in first.error
     assert len(store.shipments) == 1
-    again = push(conn, record(**SHIPPED, tracking=["1Z1"], carrier="DHL", attempts=1))
+    again = push(conn, shipped(tracking=["1Z1"], carrier="DHL", attempts=1))
     assert again == Delivered(
         "Magento order M-42: shipment with 1 track(s) (already in Magento from an earlier attempt)"
     )
@@ -208,13 +209,13 @@ def test_ship_retry_when_the_first_attempt_failed_ships_now(
     store: FakeMagento2, conn: Magento2Connector
 ) -> None:
     store.fail("ship", Fault(503))
-    assert isinstance(push(conn, record(**SHIPPED)), RetryLater)
+    assert isinstance(push(conn, shipped()), RetryLater)
     assert store.shipments == {}
     # No tracking, no lines: "already there" means the order has nothing left to ship.
-    assert isinstance(push(conn, record(**SHIPPED, attempts=1)), Delivered)
+    assert isinstance(push(conn, shipped(attempts=1)), Delivered)
     assert calls(store)[1:] == [("GET", "orders/42"), ("POST", "order/42/ship")]
     assert len(store.shipments) == 1
-    assert isinstance(push(conn, record(**SHIPPED, attempts=2)), Delivered)
+    assert isinstance(push(conn, shipped(attempts=2)), Delivered)
     assert len(store.shipments) == 1 and calls(store)[-1] == ("GET", "orders/42")
 
 
@@ -223,8 +224,8 @@ def test_partial_ship_retry_matches_the_shipment_lines(
 ) -> None:
     lines = [{"remote_id": "422", "sku": "TASSE-☕", "quantity": 1}]
     store.fail("ship", Fault(502, after=True))
-    assert isinstance(push(conn, record(**SHIPPED, lines=lines, complete=False)), RetryLater)
-    again = push(conn, record(**SHIPPED, lines=lines, complete=False, attempts=1))
+    assert isinstance(push(conn, shipped(lines=lines, complete=False)), RetryLater)
+    again = push(conn, shipped(lines=lines, complete=False, attempts=1))
     assert isinstance(again, Delivered) and "already in Magento" in again.detail
     assert len(store.shipments) == 1
 
@@ -244,7 +245,7 @@ def test_cancel(store: FakeMagento2, conn: Magento2Connector) -> None:
 def test_cancel_refused_by_magento_is_rejected(
     store: FakeMagento2, conn: Magento2Connector
 ) -> None:
-    assert isinstance(push(conn, record(**SHIPPED)), Delivered)  # a shipped order
+    assert isinstance(push(conn, shipped()), Delivered)  # a shipped order
     outcome = push(conn, record(event="order_cancel", label="Order Cancelled"))
     assert outcome == Rejected(
         "Magento refused to cancel order M-42 (its state is 'complete'; Magento cannot cancel "
@@ -258,10 +259,10 @@ def test_cancel_retry_after_a_lost_answer_is_delivered(
 ) -> None:
     store.add(make_order(43, updated=T0))
     store.fail("cancel", Fault(504, after=True))
-    cancel = dict(event="order_cancel", label="Order Cancelled", remote="43")
-    assert isinstance(push(conn, record(**cancel)), RetryLater)
+    cancel = CartAction(ActionKind.CANCEL)
+    assert isinstance(push(conn, record(event="c", label="C", remote="43"), cancel), RetryLater)
     assert store.orders[43]["status"] == "canceled"
-    again = push(conn, record(**cancel, attempts=1))
+    again = push(conn, record(event="c", label="C", remote="43", attempts=1), cancel)
     assert again == Delivered("Magento order M-42: already canceled")
 
 
@@ -359,7 +360,7 @@ def test_comment_retry_after_a_lost_answer_is_not_repeated(
 @pytest.mark.parametrize(
     ("rec", "action"),
     [
-        (record(**SHIPPED, remote="999"), None),
+        (shipped(remote="999"), None),
         (record(event="order_cancel", label="Order Cancelled", remote="999"), None),
         (record(event="label", label="X", remote="999"), CartAction(ActionKind.COMMENT)),
     ],
@@ -377,7 +378,7 @@ def test_order_not_found_is_rejected(
 
 
 def test_push_outcomes_for_cart_failures(store: FakeMagento2, conn: Magento2Connector) -> None:
-    ship = record(**SHIPPED, tracking=["1Z5"])
+    ship = shipped(tracking=["1Z5"])
     store.fail("ship", Fault(429, retry_after="12"))
     outcome = push(conn, ship)
     assert isinstance(outcome, RetryLater) and outcome.retry_after == 12.0
@@ -421,7 +422,7 @@ def test_push_outcomes_for_cart_failures(store: FakeMagento2, conn: Magento2Conn
 def test_refused_token_on_push_is_permanent_and_secret_free(store: FakeMagento2) -> None:
     wrong = connect(store, token="m2tok_not_the_one_000111222")
     try:
-        outcome = push(wrong, record(**SHIPPED))
+        outcome = push(wrong, shipped())
     finally:
         wrong.close()
     assert isinstance(outcome, Rejected)
@@ -434,10 +435,10 @@ def test_refused_token_on_push_is_permanent_and_secret_free(store: FakeMagento2)
 def test_no_secret_in_any_outcome(store: FakeMagento2, conn: Magento2Connector) -> None:
     outcomes: list[Outcome] = []
     store.fail("ship", Fault(500, body=f'{{"message": "token={store.token}"}}'))
-    outcomes.append(push(conn, record(**SHIPPED)))
+    outcomes.append(push(conn, shipped()))
     store.fail("comments", Fault(400, body=f"Authorization: Bearer {store.token}"))
     outcomes.append(push(conn, record(event="l", label="L"), CartAction(ActionKind.COMMENT)))
-    outcomes.append(push(conn, record(**SHIPPED, remote="999")))
+    outcomes.append(push(conn, shipped(remote="999")))
     assert [type(o) for o in outcomes] == [RetryLater, Rejected, Rejected]
     for outcome in outcomes:
         assert_no_secret(store, outcome)

@@ -300,7 +300,8 @@ class ShopifyConnector:
             if isinstance(status, dict):
                 available = _number(status.get("currentlyAvailable"))
                 rate = _number(status.get("restoreRate"))
-            wait = max(0.0, requested - (available or 0.0)) / rate if rate else None
+            missing = requested - (available or 0.0)
+            wait = missing / rate if rate and missing > 0 else None
             return ConnectorError(
                 self._clean(f"{self._where()} is throttling requests ({text})"),
                 transient=True,

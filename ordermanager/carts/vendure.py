@@ -9,6 +9,10 @@ schema; see also ``vendure_orders`` and ``vendure_status``):
   for ``Authorization: Bearer``, but that header carries *session tokens* in Vendure, and since
   Vendure takes the first token method it finds, a Bearer header holding an API key would be
   read as an unknown session and every call refused. The key never goes into a URL.
+- Vendure before 3.6 has no API keys; there an administrator's session token (the
+  ``vendure-auth-token`` answer header of the ``login`` mutation, with ``tokenMethod`` including
+  'bearer') works as ``Authorization: Bearer <token>``. A key entered as "Bearer <token>" is
+  sent that way.
 - A channel is chosen by its token in the ``vendure-token`` header; Vendure reads the same name
   as a query parameter, so a merchant with several channels enters
   ``https://shop.example/admin-api?vendure-token=<channel token>`` and it is sent as the header.
@@ -73,6 +77,7 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 100
 API_KEY_HEADER = "vendure-api-key"
+BEARER = "bearer "
 CHANNEL_HEADER = "vendure-token"
 _REFUSED_CODES = frozenset({"FORBIDDEN", "UNAUTHORIZED"})
 
@@ -114,7 +119,14 @@ class VendureConnector:
         self.api_url = urlunsplit(split._replace(query=rest, fragment="")).rstrip("/")
         self._key = secrets.get("api_key", "").strip()
         headers = {"User-Agent": "OrderManager", "Accept": "application/json"}
-        if self._key:
+        self._hide = [self._key] if self._key else []
+        if self._key.lower().startswith(BEARER):
+            # Before 3.6 there are no API keys: an administrator's session token (from the
+            # login mutation's vendure-auth-token header), entered as "Bearer <token>".
+            token = self._key[len(BEARER) :].strip()
+            headers["Authorization"] = f"Bearer {token}"
+            self._hide.append(token)
+        elif self._key:
             headers[API_KEY_HEADER] = self._key
         if channel:
             headers[CHANNEL_HEADER] = channel
@@ -131,7 +143,7 @@ class VendureConnector:
         return f"Vendure cart '{self.cart.name}'"
 
     def _clean(self, text: str) -> str:
-        return trim_error(secrets.redact(text, [self._key] if self._key else []))
+        return trim_error(secrets.redact(text, self._hide))
 
     def _post(self, query: str, variables: dict[str, Any], doing: str) -> httpx.Response:
         """One GraphQL request; network failures become ConnectorError (transient)."""
@@ -353,7 +365,7 @@ class VendureConnector:
 
     def _ship(self, view: UpdateView, record: ClaimedRecord) -> Outcome:
         order = self._order(view)
-        plan = plan_ship(view, order)
+        plan = plan_ship(view, order, retry=record.attempts > 0)
         code = order.get("code") or view.order_remote_id
         fulfillment = plan.existing
         if fulfillment is None:

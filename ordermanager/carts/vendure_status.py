@@ -174,9 +174,12 @@ def existing_fulfillment(order: dict[str, Any], view: UpdateView) -> dict[str, A
     return None
 
 
-def plan_ship(view: UpdateView, order: dict[str, Any]) -> ShipPlan:
+def plan_ship(view: UpdateView, order: dict[str, Any], *, retry: bool) -> ShipPlan:
     """The lines to fulfil: the record's shipment lines (by line id, else by SKU), or with none
-    every line's quantity not yet in a live fulfillment; never more than is left to ship."""
+    every line's quantity not yet in a live fulfillment; never more than is left to ship.
+
+    Only a retry looks for its own earlier fulfillment: a first attempt may rightly ship more
+    items under a tracking code already used (two parcels recorded as one shipment)."""
     lines = [line for line in order.get("lines") or [] if isinstance(line, dict)]
     done = _fulfilled(order)
     left = {
@@ -209,7 +212,7 @@ def plan_ship(view: UpdateView, order: dict[str, Any]) -> ShipPlan:
             todo[line_id] = todo.get(line_id, 0) + take
     return ShipPlan(
         lines=[{"orderLineId": k, "quantity": v} for k, v in todo.items()],
-        existing=existing_fulfillment(order, view),
+        existing=existing_fulfillment(order, view) if retry else None,
         unknown=tuple(unknown),
     )
 

@@ -2,10 +2,11 @@
 
 What it does like a real Vendure (see the facts in ordermanager/carts/vendure*.py): one endpoint,
 ``POST /admin-api`` with ``{query, variables, operationName}``; the API key in the
-``vendure-api-key`` header (anything else: HTTP 200 with a FORBIDDEN error, as Vendure does); the
-``vendure-token`` header picks a channel (recorded); every failure is HTTP 200 with an ``errors``
-array (ENTITY_NOT_FOUND for unknown ids) or an ErrorResult union member; a field the schema does
-not have is HTTP 400 GRAPHQL_VALIDATION_FAILED (the Shop API at ``/shop-api`` has no ``orders``).
+``vendure-api-key`` header or a session token as ``Authorization: Bearer`` (anything else:
+HTTP 200 with a FORBIDDEN error, as Vendure does); the ``vendure-token`` header picks a channel
+(recorded); every failure is HTTP 200 with an ``errors`` array (ENTITY_NOT_FOUND for unknown
+ids) or an ErrorResult union member; a field the schema does not have is HTTP 400
+GRAPHQL_VALIDATION_FAILED (the Shop API at ``/shop-api`` has no ``orders``).
 ``orders`` filters ``active`` and ``updatedAt.after`` (exclusive), sorts by ``updatedAt`` then
 ``id``, pages with ``skip``/``take`` and returns ``totalItems``; fulfillments, cancellation,
 notes and order states follow the default processes. Answers carry whole objects whatever the
@@ -170,6 +171,7 @@ class FakeVendure:
     requests: list[Request] = field(default_factory=list)
     faults: dict[str, list[Fault]] = field(default_factory=dict)
     take_limit: int = 1000  # Vendure's adminListQueryLimit
+    session_token: str = ""  # an administrator's session (login), accepted as Bearer
 
     def __post_init__(self) -> None:
         self._lock = threading.RLock()
@@ -467,7 +469,13 @@ class _Handler(BaseHTTPRequestHandler):
         variables = variables if isinstance(variables, dict) else {}
         found = _ROOT.search(query)
         operation = found.group(1) if found else ""
-        auth_ok = self.headers.get("vendure-api-key", "") == store.api_key
+        # Like Vendure with tokenMethod ['bearer', 'api-key']: a Bearer header wins, and is a
+        # session token; only without one is the API key header read.
+        bearer = re.match(r"(?i)^bearer\s(.+)$", self.headers.get("Authorization", "").strip())
+        if bearer:
+            auth_ok = bool(store.session_token) and bearer.group(1) == store.session_token
+        else:
+            auth_ok = self.headers.get("vendure-api-key", "") == store.api_key
         with store._lock:
             store.requests.append(
                 Request(

@@ -413,3 +413,25 @@ def test_missing_key_is_a_clear_error_and_nothing_is_sent(store: FakeVendure) ->
     finally:
         keyless.close()
     assert store.seen() == []
+
+
+def test_session_token_entered_as_bearer_for_vendure_before_api_keys(store: FakeVendure) -> None:
+    store.session_token = "sess_0123456789abcdef"
+    session = connect(store, key="Bearer sess_0123456789abcdef")
+    try:
+        assert session.test_connection().startswith("Connected to Vendure")
+    finally:
+        session.close()
+    (request,) = store.seen()
+    assert request.headers["Authorization"] == "Bearer sess_0123456789abcdef"
+    assert "vendure-api-key" not in request.headers
+    assert request.auth_ok
+
+    expired = connect(store, key="Bearer sess_expired_999")
+    try:
+        with pytest.raises(ConnectorError) as caught:
+            expired.list_orders(T0, None)
+    finally:
+        expired.close()
+    assert "refused the API key" in str(caught.value)
+    assert "sess_expired_999" not in str(caught.value)

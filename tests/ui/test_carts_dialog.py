@@ -299,3 +299,30 @@ def test_generic_cart__labels_sent_as_they_are__and_remove(
     assert dialog.carts.table.rowCount() == 0
     assert "Removed cart “Script Store”" in dialog.carts.message_label.text()
     assert keyring.get_password(CART_SERVICE, "Script Store:status_secret") is None
+
+
+def test_wizard_carts_page__embeds_the_list_and_opens_the_same_form(
+    qtbot: QtBot,
+    database: Database,
+    tasks: TaskManager,
+    real_keyring: keyring.backend.KeyringBackend,
+) -> None:
+    from ui.wizard.wizard import StoreSetupWizard
+
+    secrets = {"consumer_key": KEY, "consumer_secret": SECRET}
+    admin.add_cart(database, "woocommerce", "Main Store", "https://shop.example", secrets=secrets)
+    wizard = StoreSetupWizard(database, tasks)
+    qtbot.addWidget(wizard)
+    page = wizard.carts_page
+    with qtbot.waitSignals([wizard.setup_did_load, page.carts.carts_did_load]):
+        wizard.show()
+    qtbot.waitUntil(lambda: len(page.carts.carts) == 1)
+    assert page.table.item(0, 3).text() == "Auto-Invoice"  # type: ignore[union-attr]
+    page.carts.select_cart("Main Store")
+    with qtbot.waitSignal(page.carts.form_did_open) as opened:
+        qtbot.mouseClick(page.carts.edit_button, _left())
+    form = opened.args[0]
+    assert isinstance(form, CartFormDialog) and form.cart is not None
+    assert form.name_field.text() == "Main Store" and form.mapping_editor is not None
+    form.reject()
+    wizard.reject()

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHeaderView,
     QLabel,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -21,18 +18,11 @@ from PySide6.QtWidgets import (
 
 from ordermanager.db.engine import Database
 from ordermanager.store_setup import CartSummary
+from ui.carts.carts_dialog import KIND_NAMES, CartsWidget
 from ui.status_events.editor import StatusEventsEditor
 from ui.tasks import TaskManager
 from ui.wizard.fields import ERROR_STYLE, hint_label
 from ui.wizard.pages import SetupPage
-
-CART_KIND_NAMES = {
-    "woocommerce": "WooCommerce",
-    "shopify": "Shopify",
-    "magento2": "Magento 2",
-    "bigcommerce": "BigCommerce",
-    "generic": "Generic (script)",
-}
 
 
 class StatusEventsPage(QWizardPage):
@@ -64,48 +54,44 @@ class StatusEventsPage(QWizardPage):
 
 
 class CartsPage(SetupPage):
-    """Reserved for the cart connectors: for now it lists the carts, read-only, and says so."""
+    """The carts list of Setup ▸ Carts…, embedded: Add… / Edit… / Remove open the same cart
+    form, and save at once (like the status events page), which the page says."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, database: Database, tasks: TaskManager, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("cartsPage")
         self.setTitle("Carts")
         self.setSubTitle("The web stores whose orders come into Order Manager.")
-        self.table = QTableWidget(0, 3, self)
-        self.table.setObjectName("cartsTable")
-        self.table.setHorizontalHeaderLabels(["Cart", "Kind", "Web address"])
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setAlternatingRowColors(True)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.empty_label = QLabel("This store has no carts yet.", self)
-        self.empty_label.setObjectName("noCarts")
-        self.empty_label.hide()
+        self.carts = CartsWidget(database, tasks, self)
+        self.table = self.carts.table
+        self.empty_label = self.carts.empty_label
         note = hint_label(
-            "Adding and editing carts comes with the cart connectors, in a later version of "
-            "Order Manager. Until then this page only lists the carts this store already has.",
+            "Add… connects a store: its kind, web address and API keys (kept in this computer's "
+            "keyring), with Test Connection. A cart is saved when you press Save in its form, "
+            "as in Setup ▸ Carts…; Cancel on this wizard does not take it back. Edit… a cart for "
+            "its Status Mapping.",
             self,
         )
-        note.setObjectName("cartsComingNote")
+        note.setObjectName("cartsSavedAtOnce")
         layout = QVBoxLayout(self)
         layout.addWidget(note)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.empty_label)
+        layout.addWidget(self.carts, 1)
 
     def show_carts(self, carts: list[CartSummary]) -> None:
-        self.table.setRowCount(len(carts))
-        for row, cart in enumerate(carts):
-            kind = CART_KIND_NAMES.get(cart.kind, cart.kind)
-            name = cart.name if cart.enabled else f"{cart.name} (disabled)"
-            for column, text in enumerate((name, kind, cart.url or "—")):
-                self.table.setItem(row, column, QTableWidgetItem(text))
-        self.table.setVisible(bool(carts))
-        self.empty_label.setVisible(not carts)
+        """The carts the wizard read with the settings, shown at once; the full list (download
+        mode, interval, last sync) follows from the carts widget's own read."""
+        if not self.carts.carts:
+            self.table.setRowCount(len(carts))
+            for row, cart in enumerate(carts):
+                kind = KIND_NAMES.get(cart.kind, cart.kind)
+                name = cart.name if cart.enabled else f"{cart.name} (disabled)"
+                for column, text in enumerate((name, kind, cart.url or "—")):
+                    self.table.setItem(row, column, QTableWidgetItem(text))
+            self.table.setVisible(bool(carts))
+            self.empty_label.setVisible(not carts)
+        self.carts.reload()
 
 
 class FinishPage(SetupPage):

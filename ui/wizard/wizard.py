@@ -65,7 +65,7 @@ class StoreSetupWizard(QWizard):
         self.order_status_page = OrderStatusAccountPage(self)
         self.events_page = StatusEventsPage(database, tasks, self)
         self.stack_page = StackControllerPage(self)
-        self.carts_page = CartsPage(self)
+        self.carts_page = CartsPage(database, tasks, self)
         self.finish_page = FinishPage(self)
         for page_id, page in (
             (Page.STORE, self.store_page),

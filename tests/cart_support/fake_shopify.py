@@ -177,7 +177,7 @@ class FakeShopify:
     fulfillments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     cancellations: dict[int, dict[str, Any]] = field(default_factory=dict)
     requests: list[Request] = field(default_factory=list)
-    faults: dict[str, list[Fault]] = field(default_factory=dict)
+    faults: dict[str, list[Fault | None]] = field(default_factory=dict)
     # Shopify's standard plan today: a 2,000-point bucket restoring 100 points a second.
     maximum_available: float = 2000.0
     restore_rate: float = 100.0
@@ -235,7 +235,8 @@ class FakeShopify:
             order.update(changes)
             order["updatedAt"] = stamp(modified)
 
-    def fail(self, operation: str, *faults: Fault) -> None:
+    def fail(self, operation: str, *faults: Fault | None) -> None:
+        """Script the next answers to ``operation``; None answers normally (a later one fails)."""
         with self._lock:
             self.faults.setdefault(operation, []).extend(faults)
 
@@ -603,7 +604,8 @@ class FakeShopify:
         return {"data": {"orderCancel": {"job": job, "orderCancelUserErrors": []}}}
 
     def _op_OrderUpdate(self, v: dict[str, Any]) -> dict[str, Any]:
-        spec = v.get("input") if isinstance(v.get("input"), dict) else {}
+        raw = v.get("input")
+        spec: dict[str, Any] = raw if isinstance(raw, dict) else {}
         order_id = self._order_id(spec.get("id"))
         if order_id is None:
             problem = {"field": ["id"], "message": "Order does not exist"}

@@ -11,6 +11,7 @@ import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
@@ -201,7 +202,7 @@ def test_order_changed_mid_download_is_read_again_and_none_is_skipped(
 
 
 def test_order_fields_normalised_with_unicode(store: FakeShopify, conn: ShopifyConnector) -> None:
-    items = [
+    items: list[dict[str, Any]] = [
         {"sku": "TEE-🍵-東京", "name": "Teekanne „Zoë“ 🍵", "quantity": 3, "price": "2.10"},
         {"sku": None, "name": "Geschenkpapier", "quantity": 1, "price": "0.10"},
     ]

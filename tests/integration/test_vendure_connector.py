@@ -435,3 +435,19 @@ def test_session_token_entered_as_bearer_for_vendure_before_api_keys(store: Fake
         expired.close()
     assert "refused the API key" in str(caught.value)
     assert "sess_expired_999" not in str(caught.value)
+
+
+def test_a_proxy_echoing_the_key_has_it_redacted(
+    store: FakeVendure, conn: VendureConnector
+) -> None:
+    echo = f"Bad gateway; request headers: vendure-api-key={store.api_key}"
+    store.fail("orders", Fault(502, body=echo))
+    with pytest.raises(ConnectorError) as caught:
+        conn.list_orders(T0, None)
+    assert "Bad gateway" in str(caught.value) and caught.value.transient is True
+    assert_no_secret(store, str(caught.value))
+    store.fail("orders", Fault(200, body=f'{{"errors":[{{"message":"bad key {store.api_key}"}}]}}'))
+    with pytest.raises(ConnectorError) as caught:
+        conn.list_orders(T0, None)
+    assert "bad key" in str(caught.value)
+    assert_no_secret(store, str(caught.value))

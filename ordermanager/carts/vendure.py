@@ -421,13 +421,13 @@ class VendureConnector:
         text = view.comment()
         if record.attempts > 0 and note_already_there(self._order(view), text):
             return Delivered(f"Vendure order {view.order_remote_id}: note already there")
+        doing = "adding an order note"
         data = self._call(
             ADD_NOTE,
             {"input": {"id": view.order_remote_id, "note": text, "isPublic": public}},
-            "adding an order note",
+            doing,
         )
-        if not isinstance(data.get("addNoteToOrder"), dict):
-            raise _OrderNotFound("no order in the answer")
+        self._result(data, "addNoteToOrder", doing)
         return Delivered(f"Vendure order {view.order_remote_id}: order note")
 
     def close(self) -> None:

@@ -38,8 +38,13 @@ from ordermanager.carts.magento2_status import (
     CancelPlan,
     CommentPlan,
     ShipPlan,
+    UnknownItem,
     describe,
+    has_comment,
+    nothing_left_to_ship,
+    order_item_ids,
     plan_for,
+    shipment_done,
 )
 from ordermanager.carts.protocol import (
     Capabilities,
@@ -331,24 +336,17 @@ class Magento2Connector:
 
     def _ship(self, record: ClaimedRecord, plan: ShipPlan) -> str:
         remote = record.order_remote_id.strip()
-        order: dict[str, Any] | None = None
-        if record.attempts > 0:
-            order = self._order(record)
-            if self._shipment_already_there(record, plan, order):
-                return describe(plan) + " (already in Magento from an earlier attempt)"
-        item_ids: list[tuple[int, int]] = []
-        for line in plan.lines:
-            if line.remote_id.isdigit():
-                item_ids.append((int(line.remote_id), line.quantity))
-                continue
-            order = order if order is not None else self._order(record)
-            found = _item_by_sku(order, line.sku)
-            if found is None:
-                raise ConnectorError(
-                    f"Order {record.order_number}: the shipped item '{line.sku or '(no SKU)'}' "
-                    "is not an item of the Magento order, so the shipment cannot be sent."
-                )
-            item_ids.append((found, line.quantity))
+        by_sku = any(not line.remote_id.isdigit() for line in plan.lines)
+        order = self._order(record) if record.attempts > 0 or by_sku else {}
+        try:
+            item_ids = order_item_ids(plan.lines, order)
+        except UnknownItem as exc:
+            raise ConnectorError(
+                f"Order {record.order_number}: the shipped item '{exc}' is not an item of the "
+                "Magento order, so the shipment cannot be sent."
+            ) from None
+        if record.attempts > 0 and self._shipment_already_there(remote, plan, item_ids, order):
+            return describe(plan) + " (already in Magento from an earlier attempt)"
         doing = f"shipping order {record.order_number}"
         shipment = self._call(
             "POST",
@@ -358,19 +356,17 @@ class Magento2Connector:
             json=plan.body(item_ids),
         )
         if plan.status_after:
-            self._post_comment(
-                record, CommentPlan(view_of(record).comment(), plan.status_after, False), ""
-            )
+            comment = CommentPlan(view_of(record).comment(), plan.status_after, False)
+            self._post_comment(record, comment, "")
         return f"{describe(plan)} {shipment}"
 
     def _shipment_already_there(
-        self, record: ClaimedRecord, plan: ShipPlan, order: dict[str, Any]
+        self, remote: str, plan: ShipPlan, item_ids: list[tuple[int, int]], order: dict[str, Any]
     ) -> bool:
         """On a retry, whether the earlier attempt's shipment was created after all (its answer
         was lost): a shipment is not idempotent, and a second one may e-mail the customer."""
-        if not plan.tracking_numbers and not plan.lines:
-            return _nothing_left_to_ship(order)
-        remote = record.order_remote_id.strip()
+        if not plan.tracking_numbers and not item_ids:
+            return nothing_left_to_ship(order)
         params = {
             "searchCriteria[filter_groups][0][filters][0][field]": "order_id",
             "searchCriteria[filter_groups][0][filters][0][value]": remote,
@@ -378,23 +374,7 @@ class Magento2Connector:
         }
         body = self._call("GET", "shipments", "reading the order's shipments", params=params)
         shipments = body.get("items") if isinstance(body, dict) else None
-        for shipment in shipments if isinstance(shipments, list) else []:
-            if not isinstance(shipment, dict):
-                continue
-            tracks = _list(shipment.get("tracks"))
-            numbers = {str(t.get("track_number")) for t in tracks if isinstance(t, dict)}
-            if plan.tracking_numbers and numbers & set(plan.tracking_numbers):
-                return True
-            if not plan.tracking_numbers:
-                shipped = sorted(
-                    (str(i.get("order_item_id")), int(_qty(i, "qty")))
-                    for i in _list(shipment.get("items"))
-                    if isinstance(i, dict)
-                )
-                wanted = sorted((line.remote_id, line.quantity) for line in plan.lines)
-                if shipped == wanted:
-                    return True
-        return False
+        return shipment_done(plan, item_ids, shipments if isinstance(shipments, list) else [])
 
     def _cancel(self, record: ClaimedRecord) -> str:
         remote = record.order_remote_id.strip()
@@ -417,7 +397,7 @@ class Magento2Connector:
     def _comment(self, record: ClaimedRecord, plan: CommentPlan) -> str:
         order = self._order(record)
         current = str(order.get("status") or "")
-        already = record.attempts > 0 and _has_comment(order, plan.text)
+        already = record.attempts > 0 and has_comment(order, plan.text)
         if not already:
             self._post_comment(record, plan, current)
         if plan.status:
@@ -451,51 +431,3 @@ class Magento2Connector:
 
     def close(self) -> None:
         self._client.close()
-
-
-def _parent_items(order: dict[str, Any]) -> list[dict[str, Any]]:
-    items = order.get("items")
-    return [
-        i
-        for i in (items if isinstance(items, list) else [])
-        if isinstance(i, dict) and i.get("parent_item_id") in (None, "", 0)
-    ]
-
-
-def _item_by_sku(order: dict[str, Any], sku: str) -> int | None:
-    for item in _parent_items(order):
-        if sku and str(item.get("sku") or "").strip() == sku and str(item.get("item_id")).isdigit():
-            return int(str(item["item_id"]))
-    return None
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _qty(item: dict[str, Any], key: str) -> Decimal:
-    try:
-        amount = Decimal(str(item.get(key) or 0))
-    except ArithmeticError:
-        return Decimal(0)
-    return amount if amount.is_finite() else Decimal(0)
-
-
-def _nothing_left_to_ship(order: dict[str, Any]) -> bool:
-    qty = _qty
-    items = [i for i in _parent_items(order) if not i.get("is_virtual")]
-    return bool(items) and all(
-        qty(i, "qty_ordered")
-        - qty(i, "qty_shipped")
-        - qty(i, "qty_canceled")
-        - qty(i, "qty_refunded")
-        <= 0
-        for i in items
-    )
-
-
-def _has_comment(order: dict[str, Any], text: str) -> bool:
-    history = order.get("status_histories")
-    return isinstance(history, list) and any(
-        isinstance(h, dict) and h.get("comment") == text for h in history
-    )

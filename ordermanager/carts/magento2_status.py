@@ -12,6 +12,7 @@ versions (magento/magento2#34180), so a plain comment repeats the order's curren
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from ordermanager.carts.status_map import ActionKind, CartAction, CartStatus
@@ -132,3 +133,97 @@ def describe(plan: Plan) -> str:
     if isinstance(plan, CancelPlan):
         return "canceled"
     return f"comment (status {plan.status})" if plan.status else "comment"
+
+
+# -- reading Magento's order and shipment JSON for a push ------------------------------------
+
+
+class UnknownItem(Exception):
+    """A shipment line that matches no item of the Magento order (the message: its SKU)."""
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _qty(item: dict[str, Any], key: str) -> Decimal:
+    try:
+        amount = Decimal(str(item.get(key) or 0))
+    except ArithmeticError:
+        return Decimal(0)
+    return amount if amount.is_finite() else Decimal(0)
+
+
+def parent_items(order: dict[str, Any]) -> list[dict[str, Any]]:
+    """The order's own lines: not the child rows of configurables and bundles."""
+    return [
+        i
+        for i in _list(order.get("items"))
+        if isinstance(i, dict) and i.get("parent_item_id") in (None, "", 0)
+    ]
+
+
+def order_item_ids(lines: tuple[ShipmentLine, ...], order: dict[str, Any]) -> list[tuple[int, int]]:
+    """(Magento order_item_id, quantity) per shipment line: its remote id, or else the order's
+    item with its SKU (a line entered by hand in Order Manager has no remote id)."""
+    ids: list[tuple[int, int]] = []
+    for line in lines:
+        if line.remote_id.isdigit():
+            ids.append((int(line.remote_id), line.quantity))
+            continue
+        found = [
+            int(str(i["item_id"]))
+            for i in parent_items(order)
+            if line.sku
+            and str(i.get("sku") or "").strip() == line.sku
+            and str(i.get("item_id")).isdigit()
+        ]
+        if not found:
+            raise UnknownItem(line.sku or "(no SKU)")
+        ids.append((found[0], line.quantity))
+    return ids
+
+
+def shipment_done(plan: ShipPlan, item_ids: list[tuple[int, int]], shipments: list[Any]) -> bool:
+    """Whether one of the order's shipments is this plan's: it holds one of our tracking
+    numbers, or (without tracking) exactly our lines and quantities."""
+    wanted = sorted((str(i), q) for i, q in item_ids)
+    for shipment in shipments:
+        if not isinstance(shipment, dict):
+            continue
+        if plan.tracking_numbers:
+            numbers = {
+                str(t.get("track_number"))
+                for t in _list(shipment.get("tracks"))
+                if isinstance(t, dict)
+            }
+            if numbers & set(plan.tracking_numbers):
+                return True
+            continue
+        shipped = sorted(
+            (str(i.get("order_item_id")), int(_qty(i, "qty")))
+            for i in _list(shipment.get("items"))
+            if isinstance(i, dict)
+        )
+        if shipped == wanted:
+            return True
+    return False
+
+
+def nothing_left_to_ship(order: dict[str, Any]) -> bool:
+    items = [i for i in parent_items(order) if not i.get("is_virtual")]
+    return bool(items) and all(
+        _qty(i, "qty_ordered")
+        - _qty(i, "qty_shipped")
+        - _qty(i, "qty_canceled")
+        - _qty(i, "qty_refunded")
+        <= 0
+        for i in items
+    )
+
+
+def has_comment(order: dict[str, Any], text: str) -> bool:
+    return any(
+        isinstance(h, dict) and h.get("comment") == text
+        for h in _list(order.get("status_histories"))
+    )

@@ -483,3 +483,35 @@ def test_missing_token_is_a_clear_error(store: FakeMagento2) -> None:
     finally:
         conn.close()
     assert store.seen() == []
+
+
+# -- create_invoice (Auto-Invoice; the cycle side is in test_magento2_sync.py) ----------------
+
+
+def test_create_invoice_and_its_failures(store: FakeMagento2, conn: Magento2Connector) -> None:
+    store.add(make_order(8, updated=T0), make_order(9, updated=T0, invoiced=True))
+    eight, nine = conn.list_orders(T0 - timedelta(hours=1), None).orders
+    assert conn.create_invoice(eight) == "Magento invoice 500 created for order 000000008."
+    (post,) = store.seen("POST")
+    assert (post.path, post.body) == ("order/8/invoice", {"capture": True, "notify": False})
+    assert post.headers["Authorization"] == f"Bearer {store.token}"
+    assert store.orders[8]["total_paid"] == store.orders[8]["grand_total"]
+
+    with pytest.raises(ConnectorError) as caught:
+        conn.create_invoice(nine)  # invoiced already: Magento's own refusal, word for word
+    assert caught.value.transient is False
+    assert str(caught.value) == (
+        "Magento cart 'Märkte 東京' answered HTTP 400 while invoicing order 000000009: "
+        "The order does not allow an invoice to be created."
+    )
+    gone = RemoteOrder(**{**eight.__dict__, "remote_id": "404", "number": "000000404"})
+    with pytest.raises(ConnectorError, match="Order 000000404: order not found in the cart"):
+        conn.create_invoice(gone)
+    store.fail("invoice", Fault(429, retry_after="30"))
+    with pytest.raises(ConnectorError) as busy:
+        conn.create_invoice(eight)
+    assert (busy.value.transient, busy.value.retry_after) == (True, 30.0)
+    store.fail("invoice", Fault(200, body="<html>maintenance</html>"))
+    with pytest.raises(ConnectorError, match="not JSON while invoicing"):
+        conn.create_invoice(eight)
+    assert list(store.invoices) == [500]

@@ -483,3 +483,34 @@ def test_sender_with_the_carts_own_mapping(store: FakeMagento2) -> None:
         sender.close()
     assert outcome == Delivered("Magento order M-42: comment (status payment_review)")
     assert store.seen("POST")[0].body["statusHistory"]["status"] == "payment_review"
+
+
+def test_ship_mapped_with_a_status_sets_it_afterwards(
+    store: FakeMagento2, conn: Magento2Connector
+) -> None:
+    action = CartAction(ActionKind.SHIP, cart_status="payment_review")
+    outcome = push(conn, shipped(tracking=["1Z7"], carrier="GLS"), action)
+    assert isinstance(outcome, Delivered)
+    assert calls(store) == [("POST", "order/42/ship"), ("POST", "orders/42/comments")]
+    assert store.seen()[0].body["notify"] is False  # the mapping did not ask to notify
+    assert store.seen()[1].body == {
+        "statusHistory": {
+            "comment": "Status: Order Shipped. Tracking number (GLS): 1Z7",
+            "is_customer_notified": 0,
+            "is_visible_on_front": 0,
+            "status": "payment_review",
+        }
+    }
+    assert store.orders[42]["status"] == "payment_review"
+
+
+def test_retry_of_a_line_matched_by_sku_is_not_shipped_twice(
+    store: FakeMagento2, conn: Magento2Connector
+) -> None:
+    lines = [{"remote_id": "", "sku": "TASSE-☕", "quantity": 1}]
+    store.fail("ship", Fault(hang=True, after=True))
+    assert isinstance(push(conn, shipped(lines=lines, complete=False)), RetryLater)
+    again = push(conn, shipped(lines=lines, complete=False, attempts=1))
+    assert isinstance(again, Delivered) and "already in Magento" in again.detail
+    assert calls(store)[2:] == [("GET", "orders/42"), ("GET", "shipments")]
+    assert len(store.shipments) == 1

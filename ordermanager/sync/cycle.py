@@ -40,13 +40,14 @@ from ordermanager.db.engine import Database
 from ordermanager.db.models import Cart, SyncRun
 from ordermanager.errors import NotFoundError, OrderManagerError
 from ordermanager.eventlog import log_event
+from ordermanager.sync.bulk import KnownOrder, known_orders, write_orders
 from ordermanager.sync.invoicing import (
     create_invoices,
     invoicer_of,
     needs_invoice,
     new_order_skip_reason,
 )
-from ordermanager.sync.upsert import Change, find_order, upsert_order
+from ordermanager.sync.upsert import Change, upsert_order
 
 log = logging.getLogger(__name__)
 
@@ -178,28 +179,60 @@ def _write_page(
     the orders to invoice in the cart once the page committed."""
     seen: list[datetime] = []
     failed: list[datetime] = []
-    to_invoice: list[RemoteOrder] = []
     now = datetime.now(UTC)
     with db.transaction() as session:
         for skipped in page.skipped:
             _skip(session, cart, result, skipped.number or skipped.remote_id, skipped.reason, now)
             if skipped.modified_at is not None:
                 seen.append(skipped.modified_at)
+        known = known_orders(session, cart.id, [remote.remote_id for remote in page.orders])
+        admitted: list[RemoteOrder] = []
         for remote in page.orders:
             result.downloaded += 1
             reason = new_order_skip_reason(cart, invoicer, remote)
             # An order already imported (before the mode changed) keeps being updated.
-            if reason is not None and find_order(session, cart.id, remote.remote_id) is None:
+            if reason is not None and remote.remote_id not in known:
                 _skip(session, cart, result, remote.number, reason, now)
                 seen.append(remote.modified_at)
-                continue
-            if _upsert_one(session, cart, remote, result, now):
-                seen.append(remote.modified_at)
-                if needs_invoice(invoicer, remote):
-                    to_invoice.append(remote)
             else:
-                failed.append(remote.modified_at)
-    return seen, failed, to_invoice
+                admitted.append(remote)
+        if _write_in_bulk(session, cart, admitted, known, result, now):
+            written = admitted
+        else:
+            written = []
+            for remote in admitted:
+                if _upsert_one(session, cart, remote, result, now):
+                    written.append(remote)
+                else:
+                    failed.append(remote.modified_at)
+    seen.extend(remote.modified_at for remote in written)
+    return seen, failed, [remote for remote in written if needs_invoice(invoicer, remote)]
+
+
+def _write_in_bulk(
+    session: Session,
+    cart: CartConfig,
+    remotes: list[RemoteOrder],
+    known: dict[str, KnownOrder],
+    result: SyncResult,
+    now: datetime,
+) -> bool:
+    """The page's orders at once; False when the database refused something (nothing of it
+    stays: the caller writes the page again order by order to find and skip the bad one)."""
+    if len({remote.remote_id for remote in remotes}) != len(remotes):
+        return False  # the same order twice in one page: one by one keeps it simple
+    try:
+        with session.begin_nested():
+            counts = write_orders(session, cart.id, remotes, known, now)
+    except (sa_exc.StatementError, OverflowError) as exc:
+        if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+            raise  # the database itself is gone: stop the cycle, leave the cursor
+        log.info("Cart '%s': page written order by order (%s)", cart.name, _error_text(exc))
+        return False
+    result.created += counts.created
+    result.updated += counts.updated
+    result.unchanged += counts.unchanged
+    return True
 
 
 def _upsert_one(

@@ -14,11 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from ordermanager.carts.protocol import Address, RemoteOrder
+from ordermanager.carts.protocol import RemoteOrder
 from ordermanager.db.models import LineItem, Order, OrderSearchTerm, Payment
 from ordermanager.orders.keys import customer_sort_key, number_key, search_terms
 from ordermanager.orders.states import PaymentState, ShippingState
@@ -26,6 +27,7 @@ from ordermanager.status.events import Event
 from ordermanager.status.firing import fire_event
 
 SYNC_ACTOR = "sync"
+_ADDRESS_FIELDS = ("name", "company", "street1", "street2", "city", "region", "postcode", "country")
 
 
 class Change(StrEnum):
@@ -121,50 +123,63 @@ def _update(session: Session, order: Order, remote: RemoteOrder, now: datetime) 
 
 def _mark_paid(session: Session, order: Order, remote: RemoteOrder) -> None:
     order.payment_state = PaymentState.PAID.value
-    session.add(
-        Payment(
-            order_id=order.id,
-            kind="payment",
-            method="cart",
-            reference=remote.cart_status[:100],
-            amount=remote.total,
-            paid_at=remote.modified_at,
-        )
-    )
+    session.add(Payment(**payment_values(order.id, remote)))
     session.flush()
     fire_event(session, Event.PAYMENT_RECEIVED, order.id, changed_by=SYNC_ACTOR)
 
 
 def _set_header(order: Order, remote: RemoteOrder, now: datetime) -> None:
-    order.number = remote.number
-    order.number_key = number_key(remote.number)
-    order.placed_at = remote.placed_at
-    order.modified_at = now
-    order.remote_modified_at = remote.modified_at
-    order.customer_name = remote.customer_name
-    order.customer_sort = customer_sort_key(remote.customer_name)
-    order.customer_email = remote.customer_email
-    order.customer_phone = remote.billing.phone or remote.shipping.phone
-    _set_address(order, "billing", remote.billing)
-    order.billing_email = remote.billing.email
-    order.billing_phone = remote.billing.phone
-    _set_address(order, "shipping", remote.shipping)
-    order.currency = remote.currency
-    order.subtotal = remote.subtotal
-    order.shipping_total = remote.shipping_total
-    order.tax_total = remote.tax_total
-    order.discount_total = remote.discount_total
-    order.total = remote.total
+    for column, value in header_values(remote, now).items():
+        setattr(order, column, value)
 
 
-def _set_address(order: Order, prefix: str, address: Address) -> None:
-    for field in ("name", "company", "street1", "street2", "city", "region", "postcode"):
-        setattr(order, f"{prefix}_{field}", getattr(address, field))
-    setattr(order, f"{prefix}_country", address.country)
+def header_values(remote: RemoteOrder, now: datetime) -> dict[str, Any]:
+    """The order columns the cart owns, by column name: one builder for the one-order and the
+    page-at-once paths (ordermanager.sync.bulk), so both write the same order."""
+    values: dict[str, Any] = {
+        "number": remote.number,
+        "number_key": number_key(remote.number),
+        "placed_at": remote.placed_at,
+        "modified_at": now,
+        "remote_modified_at": remote.modified_at,
+        "customer_name": remote.customer_name,
+        "customer_sort": customer_sort_key(remote.customer_name),
+        "customer_email": remote.customer_email,
+        "customer_phone": remote.billing.phone or remote.shipping.phone,
+        "billing_email": remote.billing.email,
+        "billing_phone": remote.billing.phone,
+        "currency": remote.currency,
+        "subtotal": remote.subtotal,
+        "shipping_total": remote.shipping_total,
+        "tax_total": remote.tax_total,
+        "discount_total": remote.discount_total,
+        "total": remote.total,
+    }
+    for prefix, address in (("billing", remote.billing), ("shipping", remote.shipping)):
+        for field in _ADDRESS_FIELDS:
+            values[f"{prefix}_{field}"] = getattr(address, field)
+    return values
+
+
+def order_terms(remote: RemoteOrder) -> list[str]:
+    """The search terms of an order as the cart describes it."""
+    emails = [remote.customer_email, remote.billing.email]
+    return sorted(search_terms(remote.number, remote.customer_name, emails))
+
+
+def payment_values(order_id: int, remote: RemoteOrder) -> dict[str, Any]:
+    """The payment row of an order the cart reports paid (the cart's status as reference)."""
+    return {
+        "order_id": order_id,
+        "kind": "payment",
+        "method": "cart",
+        "reference": remote.cart_status[:100],
+        "amount": remote.total,
+        "paid_at": remote.modified_at,
+    }
 
 
 def _write_terms(session: Session, order: Order, remote: RemoteOrder) -> None:
-    emails = [remote.customer_email, remote.billing.email]
-    for term in sorted(search_terms(remote.number, remote.customer_name, emails)):
+    for term in order_terms(remote):
         session.add(OrderSearchTerm(term=term, order_id=order.id))
     session.flush()

@@ -6,11 +6,12 @@ integration tests (signed requests, keyset pages of 100, GMT dates), in a thread
 The cart is set up as a merchant would have it: Order Received and Payment Received fire, and
 Order Received notifies the cart, so every new order also queues a status update.
 
-Printed: orders per second of the cycle (run_sync: HTTP, JSON, normalising, upserting, events,
-cursor), and as the baseline from the same run, parsing the very same page bodies (JSON and the
-connector's normalising) plus a plain DB-API executemany of the same order and line item rows,
-one transaction per page, into the same database. The ratio (target >= 0.5) says what the
-network, the upsert and the events cost on top. Only correctness is asserted.
+Printed: orders per second of the cycle (run_sync: HTTP, JSON, normalising, upserting, search
+terms, payments, events with their label history and stack records, cursor), and as the baseline
+from the same run, parsing the very same page bodies (JSON and the connector's normalising) plus a
+plain DB-API executemany of the same order and line item rows into the same tables, one
+transaction per page. The ratio (target >= 0.5) says what the network, the upsert and the events
+cost on top. Only correctness is asserted.
 """
 
 from __future__ import annotations
@@ -19,19 +20,22 @@ import json
 import os
 import time
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import httpx
 import pytest
-from sqlalchemy import Column, MetaData, Numeric, String, Table, func, select
+from sqlalchemy import delete, func, select
 
 from ordermanager.carts.protocol import RemoteOrder
 from ordermanager.carts.woocommerce import WooCommerceConnector
 from ordermanager.carts.woocommerce_orders import normalise
 from ordermanager.db.engine import Database
-from ordermanager.db.models import LineItem, Order
+from ordermanager.db.models import Cart, LineItem, Order
+from ordermanager.db.types import money_to_storage
 from ordermanager.settings import set_setting
 from ordermanager.status.events import Event, set_assignment
 from ordermanager.sync.cycle import run_sync
+from ordermanager.sync.upsert import header_values
 from tests import factories
 from tests.cart_support.fake_woocommerce import FakeWooCommerce, make_order
 
@@ -75,80 +79,88 @@ def _page_bodies(store: FakeWooCommerce) -> list[bytes]:
         page += 1
 
 
-_META = MetaData()
-_BENCH_ORDERS = Table(
-    "bench_wc_orders",
-    _META,
-    Column("remote_id", String(40), primary_key=True),
-    Column("number", String(40)),
-    Column("placed_at", String(40)),
-    Column("modified_at", String(40)),
-    Column("customer_name", String(200)),
-    Column("customer_email", String(200)),
-    Column("ship_country", String(2)),
-    Column("currency", String(3)),
-    Column("total", Numeric(12, 2)),
-    Column("status", String(40)),
-)
-_BENCH_ITEMS = Table(
-    "bench_wc_items",
-    _META,
-    Column("remote_id", String(40), primary_key=True),
-    Column("order_remote_id", String(40)),
-    Column("sku", String(100)),
-    Column("name", String(200)),
-    Column("quantity", Numeric(12, 0)),
-    Column("unit_price", Numeric(12, 2)),
-)
-
-
 def _baseline(db: Database, bodies: list[bytes]) -> tuple[float, int]:
-    """Seconds to parse every body and executemany its rows (one transaction per page)."""
-    _META.create_all(db.engine)
-    marks = "({})"
-    order_sql = "INSERT INTO bench_wc_orders VALUES " + marks.format(", ".join(["%s"] * 10))
-    item_sql = "INSERT INTO bench_wc_items VALUES " + marks.format(", ".join(["%s"] * 6))
+    """Seconds to parse every body and executemany its rows (one transaction per page).
+
+    The rows are the very order and line item rows the sync writes (all their columns, built by
+    the same ``header_values``), into the same ``orders`` and ``line_items`` tables with all their
+    indexes, through the bare DB-API with ids numbered here (no RETURNING). They are deleted
+    again before the sync runs."""
+    now = datetime.now(UTC)
+    sqlite = db.engine.dialect.name == "sqlite"
+    with db.transaction() as session:
+        cart_id = factories.cart(session, "Baseline Woo", "woocommerce").id
+        first_order = session.execute(select(func.max(Order.id))).scalar_one() or 0
+        first_item = session.execute(select(func.max(LineItem.id))).scalar_one() or 0
+
+    def stored(value: object) -> object:
+        if isinstance(value, datetime):
+            naive = value.astimezone(UTC).replace(tzinfo=None)
+            return naive.isoformat(" ") if sqlite else value
+        if isinstance(value, Decimal):
+            return money_to_storage(value, db.engine.dialect.name)
+        return value
+
+    order_id, item_id = first_order, first_item
+    order_sql = item_sql = ""
+    raw = db.engine.raw_connection()
     try:
-        raw = db.engine.raw_connection()
-        try:
-            if db.engine.dialect.paramstyle == "qmark":
-                order_sql, item_sql = order_sql.replace("%s", "?"), item_sql.replace("%s", "?")
-            done = 0
-            started = time.perf_counter()
-            for body in bodies:
-                orders = [normalise(o) for o in json.loads(body)]
-                good = [o for o in orders if isinstance(o, RemoteOrder)]
-                order_rows = [
-                    (
-                        o.remote_id,
-                        o.number,
-                        o.placed_at.isoformat(),
-                        o.modified_at.isoformat(),
-                        o.customer_name,
-                        o.customer_email,
-                        o.shipping.country,
-                        o.currency,
-                        str(o.total),
-                        o.cart_status,
-                    )
-                    for o in good
-                ]
-                item_rows = [
-                    (i.remote_id, o.remote_id, i.sku, i.name, i.quantity, str(i.unit_price))
-                    for o in good
-                    for i in o.items
-                ]
-                cursor = raw.cursor()
-                cursor.executemany(order_sql, order_rows)
-                cursor.executemany(item_sql, item_rows)
-                cursor.close()
-                raw.commit()
-                done += len(good)
-            return time.perf_counter() - started, done
-        finally:
-            raw.close()
+        done = 0
+        started = time.perf_counter()
+        for body in bodies:
+            orders = [normalise(o) for o in json.loads(body)]
+            good = [o for o in orders if isinstance(o, RemoteOrder)]
+            order_rows: list[tuple[object, ...]] = []
+            item_rows: list[tuple[object, ...]] = []
+            for o in good:
+                order_id += 1
+                row = {
+                    "id": order_id,
+                    "cart_id": cart_id,
+                    "remote_id": o.remote_id,
+                    "imported_at": now,
+                    "payment_state": "paid" if o.paid else "unpaid",
+                    "shipping_state": "unshipped",
+                    "item_count": sum(i.quantity for i in o.items),
+                    "status_label_id": None,
+                    "shipping_method": "",
+                    "customer_note": "",
+                    **header_values(o, now),
+                }
+                if not order_sql:
+                    order_sql = _insert_sql("orders", list(row), sqlite)
+                order_rows.append(tuple(stored(v) for v in row.values()))
+                for position, i in enumerate(o.items):
+                    item_id += 1
+                    item = (item_id, order_id, position, i.remote_id, i.sku, i.name, i.quantity)
+                    item_rows.append((*item, stored(i.unit_price), None))
+            if not item_sql:
+                item_sql = _insert_sql("line_items", _ITEM_COLUMNS, sqlite)
+            cursor = raw.cursor()
+            cursor.executemany(order_sql, order_rows)
+            cursor.executemany(item_sql, item_rows)
+            cursor.close()
+            raw.commit()
+            done += len(good)
+        return time.perf_counter() - started, done
     finally:
-        _META.drop_all(db.engine)
+        raw.close()
+        with db.transaction() as session:
+            mine = select(Order.id).where(Order.cart_id == cart_id)
+            session.execute(delete(LineItem).where(LineItem.order_id.in_(mine)))
+            session.execute(delete(Order).where(Order.cart_id == cart_id))
+            session.execute(delete(Cart).where(Cart.id == cart_id))
+
+
+_ITEM_COLUMNS = [
+    "id", "order_id", "position", "remote_id", "sku", "name", "quantity", "unit_price",
+    "status_label_id",
+]  # fmt: skip
+
+
+def _insert_sql(table: str, columns: list[str], sqlite: bool) -> str:
+    marks = ", ".join(["?" if sqlite else "%s"] * len(columns))
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])

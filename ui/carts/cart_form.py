@@ -42,6 +42,7 @@ MODE_HINTS = {
     WAIT_FOR_INVOICE: "Orders are downloaded only once invoiced (paid, on carts without "
     "invoices); until then each is skipped, and the skip is logged.",
 }
+SECRET_ROW = 4  # after kind, name, URL and the URL hint
 KEEP_SECRET = "Stored in the keyring; leave empty to keep it"
 
 
@@ -100,9 +101,6 @@ class CartFormDialog(QDialog):
         self.url_field = CheckedField(
             "storeUrl", admin.check_url, required="Enter the store's web address.", parent=self
         )
-        self.secrets_box = QWidget(self)
-        self.secrets_form = QFormLayout(self.secrets_box)
-        self.secrets_form.setContentsMargins(0, 0, 0, 0)
 
         self.mode_combo = QComboBox(self)
         self.mode_combo.setObjectName("downloadModeCombo")
@@ -127,12 +125,12 @@ class CartFormDialog(QDialog):
         self.test_result.hide()
 
         connection = QWidget(self)
-        form = QFormLayout(connection)
+        self.form = form = QFormLayout(connection)
         form.addRow("&Kind:", self.kind_combo)
         form.addRow("&Name:", self.name_field)
         form.addRow("Store &URL:", self.url_field)
         form.addRow("", self.kind_hint)
-        form.addRow(self.secrets_box)
+        # The kind's secret fields go here, one row each (see _kind_changed).
         form.addRow("&Download mode:", self.mode_combo)
         form.addRow("", self.mode_hint)
         form.addRow("&Sync every (minutes):", self.interval_field)
@@ -174,7 +172,7 @@ class CartFormDialog(QDialog):
             field.changed.connect(self._forget_test)
         self._kind_changed()
         self._show_cart()
-        self.resize(760, 560)
+        self.resize(760, 480)
 
     # -- what is shown -----------------------------------------------------------------------
 
@@ -227,23 +225,23 @@ class CartFormDialog(QDialog):
         self.kind_hint.setText(admin.url_hint(kind))
         example = admin.URL_EXAMPLES.get(kind, "https://shop.example.com")
         self.url_field.edit.setPlaceholderText(f"Required, e.g. {example}")
-        while self.secrets_form.rowCount():
-            self.secrets_form.removeRow(0)
+        for old in self.secret_fields.values():
+            self.form.removeRow(old)
         self.secret_fields.clear()
         cls = connectors().get(kind)
-        for name in cls.secret_fields if cls is not None else ():
+        for number, name in enumerate(cls.secret_fields if cls is not None else ()):
             field = CheckedField(
                 f"secret_{name}",
                 required="" if self.cart else f"Enter the {secret_title(name).lower()}.",
                 password=True,
-                parent=self.secrets_box,
+                parent=self,
             )
             if self.cart is not None:
                 field.edit.setPlaceholderText(KEEP_SECRET)
             field.changed.connect(self._update_buttons)
             field.changed.connect(self._forget_test)
             self.secret_fields[name] = field
-            self.secrets_form.addRow(f"{secret_title(name)}:", field)
+            self.form.insertRow(SECRET_ROW + number, f"{secret_title(name)}:", field)
         self._forget_test()
         self._update_buttons()
 

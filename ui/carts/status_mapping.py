@@ -93,7 +93,9 @@ class StatusMappingEditor(QWidget):
         self.note = hint_label(
             "What a status update with each label does in this cart. Changes are saved at "
             "once; updates waiting on the stack use them when they are sent. “default” is the "
-            "cart kind's own choice; Reset to default takes yours back.",
+            "cart kind's own choice; Reset to default takes yours back. A label without a "
+            "mapping holds its updates on the stack, which matters only for labels set by "
+            "status events with Notify Cart on.",
             self,
         )
         self.note.setObjectName("statusMappingNote")

@@ -55,6 +55,7 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     hang: bool = False  # never answer (until the server stops): the client times out
     lose_answer: bool = False  # carry the request out, then never answer
+    passthrough: bool = False  # answer normally: scripts a fault for a later request
 
 
 @dataclass(frozen=True)
@@ -476,12 +477,14 @@ class _Handler(BaseHTTPRequestHandler):
             return
         route, oid = _route(self.command, sub)
         fault = store.next_fault(route, oid) if route else None
+        if fault is not None and fault.passthrough:
+            fault = None
         if fault is not None and not fault.lose_answer:
             if fault.hang:
                 store.stopping.wait(30)
                 return
-            message = _error(fault.status, "Something went wrong.")
-            self._send(fault.status, message, {**quota, **fault.headers}, raw=fault.body)
+            failure = _error(fault.status, "Something went wrong.")
+            self._send(fault.status, failure, {**quota, **fault.headers}, raw=fault.body)
             return
         status, out = self._answer(store, route, oid, query, body)
         if fault is not None:  # lose_answer: done, but the client never hears

@@ -51,6 +51,7 @@ class CartSyncStatus:
     interval_minutes: int
     not_scheduled_because: str  # "" when the scheduler syncs this cart
     last_success_at: datetime | None  # end of the last successful cycle
+    has_counts: bool  # a successful run is on record with the counts below
     downloaded: int  # ... and what it did
     created: int
     updated: int
@@ -122,6 +123,7 @@ def cart_sync_statuses(
                 interval_minutes=timing.interval_minutes,
                 not_scheduled_because=why_not,
                 last_success_at=timing.last_sync_at,
+                has_counts=success is not None,
                 downloaded=success.downloaded if success else 0,
                 created=success.created if success else 0,
                 updated=success.updated if success else 0,
@@ -187,7 +189,8 @@ def _skip_reasons(
     counters: dict[int, Counter[str]] = {}
     by_prefix = {_prefix(name): cart_id for cart_id, name in names.items() if cart_id in runs}
     for (message,) in session.execute(query):
-        head, mark, reason = message.partition(_SKIP_MARK)
+        # rpartition: a connector's reason may say "... order 12 skipped: <why>" itself.
+        head, mark, reason = message.rpartition(_SKIP_MARK)
         owner = _cart_of(head, by_prefix) if mark else None
         if owner is not None:
             counters.setdefault(owner, Counter())[reason] += 1

@@ -59,19 +59,16 @@ def every(minutes: int) -> str:
 
 
 def last_download(status: CartSyncStatus, now: datetime) -> str:
-    if status.last_success_at is None:
-        text = "never"
-    else:
-        text = f"{local_time(status.last_success_at)} ({ago(status.last_success_at, now)})"
+    when = status.last_success_at
     if status.stale:
-        return f"Stale — {text}; expected {every(status.interval_minutes)}"
-    return text
+        return f"Stale — {ago(when, now) if when else 'never synced'}"
+    return f"{local_time(when)} ({ago(when, now)})" if when else "never"
 
 
 def orders(status: CartSyncStatus) -> str:
-    if status.last_success_at is None:
+    if not status.has_counts:
         return "—"
-    return f"{status.created:,} new · {status.updated:,} updated · {status.skipped:,} skipped"
+    return f"{status.created:,} / {status.updated:,} / {status.skipped:,}"
 
 
 def skipped_because(status: CartSyncStatus) -> str:
@@ -98,11 +95,17 @@ def status_sent(status: CartSyncStatus) -> str:
 
 
 def last_error(status: CartSyncStatus) -> str:
+    """The error's first line, without the cart's name that starts most connector messages
+    ("WooCommerce cart 'Northwind': could not reach ..."): the row already names the cart."""
     if not status.last_error:
         return ""
     first = status.last_error.splitlines()[0]
-    when = f"{local_time(status.last_error_at)}: " if status.last_error_at else ""
-    return when + first
+    named = f"'{status.name}'"
+    at = first.find(named)
+    if 0 <= at < 40:
+        rest = first[at + len(named) :].lstrip(" :")
+        first = rest[:1].upper() + rest[1:] if rest else first
+    return first
 
 
 def next_sync(status: CartSyncStatus, progress: SyncProgress | None, now: datetime) -> str:
@@ -217,15 +220,23 @@ class SyncStatusModel(QAbstractTableModel):
         return next_sync(status, self._progress.get(status.cart_id), self._now)
 
     def _tooltip(self, status: CartSyncStatus, column: int) -> str | None:
-        if column == CART and status.stale:
-            return (
+        if column in (CART, LAST) and status.stale:
+            when = status.last_success_at
+            last = f"Last successful sync: {local_time(when)}. " if when else ""
+            return last + (
                 f"No successful sync for over twice the interval ({every(status.interval_minutes)})"
-                ": orders placed since may be missing. See Last error."
+                ": orders placed since may be missing here. See Last error."
+            )
+        if column == ORDERS and status.has_counts:
+            return (
+                f"Last successful sync: {status.downloaded:,} orders downloaded — "
+                f"{status.created:,} new, {status.updated:,} updated, {status.skipped:,} skipped"
             )
         if column == SKIPPED and status.skip_reasons:
             return "\n".join(f"{r.count:,} × {r.reason}" for r in status.skip_reasons)
         if column == ERROR and status.last_error:
-            return status.last_error
+            stamp = f"{local_time(status.last_error_at)}: " if status.last_error_at else ""
+            return stamp + status.last_error
         if column == SENT:
             return (
                 "Status updates for this cart that wait on the stack "

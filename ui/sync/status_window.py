@@ -30,7 +30,7 @@ from ordermanager.sync.status import CartSyncStatus
 from ui.formatting import count
 from ui.sync.monitor import SyncStatusMonitor
 from ui.sync.runner import SyncOutcome, SyncProgress, SyncRunner
-from ui.sync.status_model import CART, CartIdRole, SyncStatusModel
+from ui.sync.status_model import CART, ERROR, SKIPPED, CartIdRole, SyncStatusModel
 
 WARNING_STYLE = "color: #a4262c; font-weight: 600;"
 # A manual sync may also run a disabled cart (the operator asks for it); never a demo cart or
@@ -99,11 +99,19 @@ class SyncStatusWindow(QDialog):
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
+        self.table.setWordWrap(True)
+        rows = self.table.verticalHeader()
+        rows.hide()
+        rows.setMinimumSectionSize(rows.defaultSectionSize())  # one-line rows keep their height
+        # Short columns fit their contents; the two free texts share what is left, elided
+        # (their tooltips hold the whole text), so every column stays in view.
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        header.setSectionResizeMode(SKIPPED, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(ERROR, QHeaderView.ResizeMode.Stretch)
+        header.resizeSection(SKIPPED, 240)
+        header.setStretchLastSection(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
 
         self.progress_text = QLabel(self)
@@ -156,7 +164,7 @@ class SyncStatusWindow(QDialog):
             self.model.set_progress(progress)
         self._show_statuses(monitor.statuses)
         self._show_progress()
-        self.resize(1180, 420)
+        self.resize(1400, 420)
 
     # -- showing -------------------------------------------------------------------------------
 
@@ -175,6 +183,7 @@ class SyncStatusWindow(QDialog):
     def _show_statuses(self, statuses: list[CartSyncStatus] | None) -> None:
         chosen = set(self.selected_ids())
         self.model.set_statuses(statuses or [])
+        self.table.resizeRowsToContents()  # a long reason or error wraps onto a second line
         for progress in self._runner.progress():
             self.model.set_progress(progress)
         text, warning = headline(statuses)
@@ -224,6 +233,7 @@ class SyncStatusWindow(QDialog):
     def _busy_changed(self, busy: bool) -> None:
         if busy:
             self._outcomes = []
+            self.message.setText("")
         else:
             self._cancelling = False
         self._show_progress()

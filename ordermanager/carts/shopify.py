@@ -65,6 +65,7 @@ from ordermanager.carts.shopify_status import (
     appended_note,
     cancel_variables,
     fulfillment_input,
+    held_statuses,
     line_items_by_fulfillment_order,
     open_lines,
     tracking_already_there,
@@ -427,7 +428,17 @@ class ShopifyConnector:
             and tracking_already_there(order, view.tracking_numbers)
         ):
             return Delivered(f"Shopify order {remote}: fulfillment with this tracking exists")
+        if order.get("cancelledAt"):
+            return Rejected(
+                f"Order {record.order_number} is cancelled in Shopify, so it cannot be shipped."
+            )
         lines = open_lines(order)
+        held = held_statuses(order)
+        if not lines and held:
+            return Rejected(
+                f"Order {record.order_number}: its Shopify fulfillment orders are "
+                f"{', '.join(sorted(set(held))).lower()}; release them in Shopify, then Retry."
+            )
         try:
             by_fo = line_items_by_fulfillment_order(view, lines)
         except CannotShip as exc:

@@ -50,6 +50,7 @@ DEFAULT_MAP: dict[str, CartAction] = {
 
 # Fulfillment orders Shopify lets a merchant-managed app fulfil.
 OPEN_FULFILLMENT_STATUSES = frozenset({"OPEN", "IN_PROGRESS"})
+FINISHED_FULFILLMENT_STATUSES = frozenset({"CLOSED", "CANCELLED"})
 
 ORDER_FOR_SHIPMENT_QUERY = """query OrderForShipment($id: ID!) {
   order(id: $id) {
@@ -141,6 +142,19 @@ def open_lines(order: Mapping[str, Any]) -> list[OpenLine]:
                 )
             )
     return found
+
+
+def held_statuses(order: Mapping[str, Any]) -> list[str]:
+    """Statuses of fulfillment orders that are neither open nor finished (ON_HOLD, SCHEDULED,
+    INCOMPLETE): their items cannot be fulfilled until the merchant releases them."""
+    fulfillment_orders = order.get("fulfillmentOrders")
+    nodes = fulfillment_orders.get("nodes") if isinstance(fulfillment_orders, dict) else None
+    return [
+        str(fo.get("status"))
+        for fo in (nodes if isinstance(nodes, list) else [])
+        if isinstance(fo, dict)
+        and fo.get("status") not in OPEN_FULFILLMENT_STATUSES | FINISHED_FULFILLMENT_STATUSES
+    ]
 
 
 def line_items_by_fulfillment_order(

@@ -250,6 +250,21 @@ def test_ship_retry_without_tracking_finds_nothing_left_and_counts_as_delivered(
     assert len(store.seen("FulfillmentCreate")) == 1
 
 
+def test_ship_of_a_cancelled_or_held_order_is_rejected(
+    store: FakeShopify, conn: ShopifyConnector
+) -> None:
+    store.fulfillment_orders[42][0]["status"] = "ON_HOLD"
+    assert push(conn, record(event="order_shipped", label="Order Shipped")) == Rejected(
+        "Order #1042: its Shopify fulfillment orders are on_hold; release them in Shopify, "
+        "then Retry."
+    )
+    store.orders[42]["cancelledAt"] = "2026-11-20T09:00:00Z"
+    assert push(conn, record(event="order_shipped", label="Order Shipped")) == Rejected(
+        "Order #1042 is cancelled in Shopify, so it cannot be shipped."
+    )
+    assert store.seen("FulfillmentCreate") == []
+
+
 # -- cancel ---------------------------------------------------------------------------------
 
 

@@ -191,8 +191,16 @@ class Magento2Connector:
         if status == 401:
             text = (
                 f"{self._where()} refused the access token (HTTP 401: {message}). Check the "
-                "token, the integration's API resources (Sales) and that standalone bearer "
-                "tokens are allowed (see docs/carts/magento2.md)"
+                "token, the integration's API resources (Sales) and, on Magento 2.4.4 and later, "
+                "the OAuth setting that lets an access token be used on its own "
+                "(docs/carts/magento2.md)"
+            )
+        elif 300 <= status < 400:
+            where = response.headers.get("Location", "")
+            text = (
+                f"{self._where()} answered with a redirect (HTTP {status}"
+                + (f" to {where}" if where else "")
+                + "): enter the store's final address as its URL"
             )
         elif status == 404 and (_NO_ROUTE in message or not order):
             text = (

@@ -420,7 +420,12 @@ def test_connection_refused_token(store: FakeMagento2) -> None:
     message = str(caught.value)
     assert "refused the access token (HTTP 401" in message
     # Magento's message with its %resources parameter filled in.
-    assert "The consumer isn't authorized to access Magento_Sales::actions_view." in message
+    assert message == (
+        "Magento cart 'Märkte 東京' refused the access token (HTTP 401: The consumer isn't "
+        "authorized to access Magento_Sales::actions_view.). Check the token, the integration's "
+        "API resources (Sales) and, on Magento 2.4.4 and later, the OAuth setting that lets an "
+        "access token be used on its own (docs/carts/magento2.md)"
+    )
     assert caught.value.transient is False
     assert_no_secret(store, message)
     assert "m2tok_wrong_value_9876543210" not in message
@@ -515,3 +520,22 @@ def test_create_invoice_and_its_failures(store: FakeMagento2, conn: Magento2Conn
     with pytest.raises(ConnectorError, match="not JSON while invoicing"):
         conn.create_invoice(eight)
     assert list(store.invoices) == [500]
+
+
+def test_a_redirect_asks_for_the_final_address() -> None:
+    # No TLS server here: httpx's own mock transport stands in for a store that moved to https.
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(301, headers={"Location": "https://shop.example/rest/V1/orders"})
+
+    cart = CartConfig(id=1, name="Moved", kind="magento2", base_url="http://shop.example")
+    conn = Magento2Connector(cart, {"access_token": "tok"}, transport=httpx.MockTransport(answer))
+    try:
+        with pytest.raises(ConnectorError) as caught:
+            conn.test_connection()
+    finally:
+        conn.close()
+    assert str(caught.value) == (
+        "Magento cart 'Moved' answered with a redirect (HTTP 301 to "
+        "https://shop.example/rest/V1/orders): enter the store's final address as its URL"
+    )
+    assert caught.value.transient is False

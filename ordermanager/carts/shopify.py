@@ -383,6 +383,9 @@ class ShopifyConnector:
         return extra
 
     def push_status(self, record: ClaimedRecord, action: CartAction) -> Outcome:
+        # Shopify's @idempotent directive covers inventory and refund mutations only, so the
+        # record's idempotency key has nowhere to go: each action reads the order first and a
+        # retry does not repeat what an earlier attempt already did.
         remote = record.order_remote_id.strip()
         if not remote.isdigit():
             return Rejected(

@@ -52,7 +52,6 @@ class ShoppingCartMatrixDialog(QDialog):
         header.setStretchLastSection(True)
 
         note = QLabel(
-            "<b>planned</b>: the cart kind is on the roadmap; its connector is not installed yet. "
             "<b>Separate invoices</b>: the cart has invoices apart from payment (Magento); on the "
             "other carts “invoiced” means paid, so Wait-For-Invoice waits for payment. "
             "Your own store speaks the generic cart protocol (docs/generic-cart-protocol.md).",

@@ -192,6 +192,17 @@ def test_past_the_last_page_magento_repeats_it__the_connector_never_asks(
     assert [o["entity_id"] for o in body["items"]] == list(range(101, 201))
 
 
+def test_without_total_count_a_full_page_asks_once_more_and_still_ends(
+    store: FakeMagento2, conn: Magento2Connector
+) -> None:
+    store.drop_total_count = True
+    store.add(*(make_order(i, updated=T0 + timedelta(minutes=i)) for i in range(1, 201)))
+    got, pages = download_all(conn, T0)
+    assert pages == 3  # the third (empty) answer says there is no more
+    assert [int(o.remote_id) for o in got] == list(range(1, 201))
+    assert conn.list_orders(T0, None).total is None
+
+
 def test_a_bulk_edit_in_one_second_pages_on_the_entity_id(
     store: FakeMagento2, conn: Magento2Connector
 ) -> None:

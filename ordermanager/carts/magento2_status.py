@@ -1,12 +1,14 @@
 """Which Magento 2 REST calls one status update becomes, given its mapped action.
 
 Magento has real shipments, so SHIP is ``POST /V1/order/{id}/ship`` with the shipped items (none
-listed = everything not shipped yet) and one track per tracking number; a full shipment moves the
-order to Complete by itself, a partial one leaves it Processing. CANCEL is
+listed = everything not shipped yet) and one track per tracking number; Magento itself moves an
+invoiced order that has shipped everything to Complete, and leaves the rest Processing. CANCEL is
 ``POST /V1/orders/{id}/cancel``. SET_STATUS and COMMENT both go through the order comments call
 (``POST /V1/orders/{id}/comments``), the only REST route that changes an order's status; a
 comment always carries a status, because omitting it blanked the order's status in some Magento
 versions (magento/magento2#34180), so a plain comment repeats the order's current status.
+Below the plans: reading the order and shipment JSON a push needs (items by SKU, and whether a
+retried shipment or comment is already there).
 """
 
 from __future__ import annotations

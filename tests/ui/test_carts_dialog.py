@@ -326,3 +326,18 @@ def test_wizard_carts_page__embeds_the_list_and_opens_the_same_form(
     assert form.name_field.text() == "Main Store" and form.mapping_editor is not None
     form.reject()
     wizard.reject()
+
+
+def test_open_carts_dialog__for_the_main_window_menu(
+    qtbot: QtBot, database: Database, tasks: TaskManager
+) -> None:
+    from PySide6.QtWidgets import QWidget
+
+    from ui.carts.carts_dialog import open_carts_dialog
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    dialog = open_carts_dialog(parent, database, tasks)
+    qtbot.waitUntil(lambda: dialog.isVisible() and dialog.carts.empty_label.isVisibleTo(dialog))
+    assert dialog.parent() is parent and dialog.windowTitle() == "Carts"
+    dialog.close()

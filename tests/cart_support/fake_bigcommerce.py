@@ -18,6 +18,7 @@ Every request is recorded before it is answered.
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 import time
@@ -272,7 +273,8 @@ class FakeBigCommerce:
                 self._left -= 1
             else:
                 self.served_429 += 1
-            reset = max(0, int(self.window_ms - (now - self._window_start) * 1000))
+            # Rounded up, so a client that waits exactly this long is never early.
+            reset = max(0, math.ceil(self.window_ms - (now - self._window_start) * 1000))
             return allowed, {
                 "X-Rate-Limit-Requests-Left": str(self._left),
                 "X-Rate-Limit-Requests-Quota": str(self.quota),

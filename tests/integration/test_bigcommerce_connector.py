@@ -527,3 +527,19 @@ def test_connection_unreachable(store: FakeBigCommerce) -> None:
     assert f"could not reach http://127.0.0.1:{port}/stores/abc123xyz" in str(caught.value)
     assert caught.value.transient is True
     assert_no_secret(store, str(caught.value))
+
+
+def test_connection_without_the_orders_scope_says_which_scope(
+    store: FakeBigCommerce, conn: BigCommerceConnector
+) -> None:
+    store.fail(
+        "count",
+        Fault(403, body='[{"status":403,"message":"You don\'t have a required scope."}]'),
+    )
+    with pytest.raises(ConnectorError) as caught:
+        conn.test_connection()
+    message = str(caught.value)
+    assert "HTTP 403" in message and "Orders scope 'modify'" in message
+    assert "required scope" in message
+    assert caught.value.transient is False
+    assert_no_secret(store, message)

@@ -17,6 +17,7 @@ from ordermanager.carts.generic import GenericConnector
 from ordermanager.carts.protocol import CartConfig
 from ordermanager.db.engine import Database
 from ordermanager.db.models import Cart, StatusUpdate, SyncRun
+from ordermanager.eventlog import log_event
 from ordermanager.settings import set_setting
 from ordermanager.status.events import Event, set_assignment
 from ordermanager.sync.cycle import run_sync
@@ -271,3 +272,48 @@ def test_one_statement_per_concern_whatever_the_number_of_carts(
 
     cart.orders = [make_order(n, modified=at(n), paid=n % 2 == 0) for n in range(1, 6)]
     assert statements(1) == statements(4)
+
+
+def test_skip_reasons_group_past_a_connectors_own_skipped_prefix(any_db: Database) -> None:
+    # WooCommerce words its reasons "WooCommerce order 7 skipped: <why>"; the cycle adds its own
+    # "Cart '...': order 7 skipped: " in front. Grouping is by <why>, not per order number.
+    cart_id = _cart(any_db, "Juniper & Co", NOW, kind="woocommerce")
+    started, finished = NOW - timedelta(minutes=2), NOW - timedelta(minutes=1)
+    with any_db.transaction() as session:
+        session.add(
+            SyncRun(
+                cart_id=cart_id,
+                started_at=started,
+                finished_at=finished,
+                downloaded=3,
+                created=0,
+                updated=0,
+                skipped=3,
+                error="",
+            )
+        )
+        for number in ("7", "8", "9"):
+            why = "not invoiced yet" if number == "9" else "its total 'tbd' is not an amount"
+            reason = why if number == "9" else f"WooCommerce order {number} skipped: {why}"
+            log_event(
+                session,
+                "sync",
+                "warning",
+                f"Cart 'Juniper & Co': order {number} skipped: {reason}",
+                now=started + timedelta(seconds=int(number)),
+            )
+        # Outside the run's window: an older run's skip, not counted.
+        log_event(
+            session,
+            "sync",
+            "warning",
+            "Cart 'Juniper & Co': order 1 skipped: not invoiced yet",
+            now=started - timedelta(minutes=30),
+        )
+
+    status = statuses(any_db, NOW)["Juniper & Co"]
+
+    assert status.skip_reasons == (
+        SkipReason("its total 'tbd' is not an amount", 2),
+        SkipReason("not invoiced yet", 1),
+    )

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
@@ -21,11 +23,13 @@ from ordermanager.carts.woocommerce import WooCommerceConnector
 from ordermanager.db.engine import Database
 from ordermanager.db.models import Cart, Order
 from tests.cart_support.fake_woocommerce import FakeWooCommerce, make_order
+from ui.main_window import MainWindow
 from ui.sync.monitor import SyncStatusMonitor
 from ui.sync.runner import SyncOutcome, SyncRunner
 from ui.sync.scheduler import SyncScheduler
 from ui.sync.status_model import CART, LAST, ORDERS, SyncStatusModel
 from ui.sync.status_window import SyncStatusWindow
+from ui.sync.wiring import SYNC_NOW_SHORTCUT, SYNC_STATUS_SHORTCUT, SyncFeature
 from ui.tasks import TaskManager
 
 ORDERS_IN_STORE = 450  # five pages of at most 100
@@ -36,7 +40,7 @@ WAIT_MS = 30_000
 
 
 @pytest.fixture(scope="module")
-def store() -> Iterator[FakeWooCommerce]:
+def woo() -> Iterator[FakeWooCommerce]:
     with FakeWooCommerce() as fake:
         fake.add(
             *(
@@ -59,13 +63,13 @@ class Gate:
 
 @dataclass
 class Opener:
-    store: FakeWooCommerce
+    woo: FakeWooCommerce
     gate: Gate | None = None
 
     def __call__(self, config: CartConfig) -> WooCommerceConnector:
         keys = {
-            "consumer_key": self.store.consumer_key,
-            "consumer_secret": self.store.consumer_secret,
+            "consumer_key": self.woo.consumer_key,
+            "consumer_secret": self.woo.consumer_secret,
         }
         gate = self.gate
 
@@ -124,9 +128,9 @@ class Parts:
 
 @pytest.fixture
 def parts(
-    qtbot: QtBot, sqlite_db: Database, tasks: TaskManager, store: FakeWooCommerce
+    qtbot: QtBot, sqlite_db: Database, tasks: TaskManager, woo: FakeWooCommerce
 ) -> Iterator[Parts]:
-    opener = Opener(store)
+    opener = Opener(woo)
     runner = SyncRunner(sqlite_db, opener=opener)
     monitor = SyncStatusMonitor(sqlite_db, tasks, kinds=KINDS)
     window = SyncStatusWindow(runner, monitor)
@@ -153,9 +157,9 @@ def row_text(model: SyncStatusModel, name: str, column: int) -> str:
 
 
 def test_sync_now__progress_text_during_the_download_then_the_counts(
-    qtbot: QtBot, parts: Parts, sqlite_db: Database, store: FakeWooCommerce
+    qtbot: QtBot, parts: Parts, sqlite_db: Database, woo: FakeWooCommerce
 ) -> None:
-    add_cart(sqlite_db, "Harbor Outfitters", store.base_url)
+    add_cart(sqlite_db, "Harbor Outfitters", woo.base_url)
     window = show(qtbot, parts, 1)
     seen: list[str] = []
     parts.runner.sync_progressed.connect(lambda _p: seen.append(window.progress_text.text()))
@@ -182,12 +186,12 @@ def test_sync_now__progress_text_during_the_download_then_the_counts(
 
 
 def test_cancel_stops_between_pages_and_the_cursor_does_not_move(
-    qtbot: QtBot, parts: Parts, sqlite_db: Database, store: FakeWooCommerce
+    qtbot: QtBot, parts: Parts, sqlite_db: Database, woo: FakeWooCommerce
 ) -> None:
-    cart_id = add_cart(sqlite_db, "Harbor Outfitters", store.base_url)
+    cart_id = add_cart(sqlite_db, "Harbor Outfitters", woo.base_url)
     gate = parts.opener.gate = Gate(before_page=2)
     window = show(qtbot, parts, 1)
-    asked_before = len(store.seen("GET"))
+    asked_before = len(woo.seen("GET"))
 
     qtbot.mouseClick(window.sync_now_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(
@@ -207,7 +211,7 @@ def test_cancel_stops_between_pages_and_the_cursor_does_not_move(
     outcome: SyncOutcome = finished.args[0]
     assert outcome.cancelled
     # The page in flight was saved; no third page was asked for.
-    assert len(store.seen("GET")) - asked_before == 2
+    assert len(woo.seen("GET")) - asked_before == 2
     saved = outcome.result.downloaded if outcome.result is not None else 0
     assert 100 < saved < ORDERS_IN_STORE and orders_in(sqlite_db) == saved
     assert f"sync cancelled after {saved} orders" in window.message.text()
@@ -242,7 +246,7 @@ def test_a_stale_cart_shows_a_warning_icon_and_words(
 
 
 def test_an_unreachable_cart_shows_its_error(
-    qtbot: QtBot, parts: Parts, sqlite_db: Database, store: FakeWooCommerce
+    qtbot: QtBot, parts: Parts, sqlite_db: Database, woo: FakeWooCommerce
 ) -> None:
     add_cart(sqlite_db, "Northwind", closed_port_url())
     window = show(qtbot, parts, 1)
@@ -255,7 +259,7 @@ def test_an_unreachable_cart_shows_its_error(
     outcome: SyncOutcome = finished.args[0]
     assert "could not reach" in outcome.error
     assert window.message.text().startswith("Northwind: sync failed: WooCommerce cart 'Northwind'")
-    assert store.consumer_secret not in window.message.text()
+    assert woo.consumer_secret not in window.message.text()
     qtbot.waitUntil(
         lambda: row_text(window.model, "Northwind", 5).startswith("Could not reach http://")
     )
@@ -265,12 +269,12 @@ def test_an_unreachable_cart_shows_its_error(
 
 
 def test_scheduler_starts_the_due_carts_only(
-    qtbot: QtBot, sqlite_db: Database, tasks: TaskManager, store: FakeWooCommerce
+    qtbot: QtBot, sqlite_db: Database, tasks: TaskManager, woo: FakeWooCommerce
 ) -> None:
-    due = add_cart(sqlite_db, "Never Synced", store.base_url)
-    add_cart(sqlite_db, "Just Synced", store.base_url, last_sync_at=datetime.now(UTC))
+    due = add_cart(sqlite_db, "Never Synced", woo.base_url)
+    add_cart(sqlite_db, "Just Synced", woo.base_url, last_sync_at=datetime.now(UTC))
     add_cart(sqlite_db, "Not Installed", "https://x.example", kind="magento1")
-    runner = SyncRunner(sqlite_db, opener=Opener(store))
+    runner = SyncRunner(sqlite_db, opener=Opener(woo))
     scheduler = SyncScheduler(sqlite_db, tasks, runner, interval_ms=3_600_000, kinds=KINDS)
     try:
         with qtbot.waitSignal(runner.sync_did_finish, timeout=WAIT_MS) as finished:
@@ -286,3 +290,28 @@ def test_scheduler_starts_the_due_carts_only(
     finally:
         scheduler.stop()
         runner.stop()
+
+
+def test_sync_feature__menus_and_free_shortcuts_in_the_main_window(
+    qtbot: QtBot, open_window: Callable[[], MainWindow], tasks: TaskManager
+) -> None:
+    window = open_window()
+    taken = {
+        action.shortcut().toString()
+        for action in window.findChildren(QAction)
+        if not action.shortcut().isEmpty()
+    }
+    feature = SyncFeature(window.database, tasks, window)
+    assert {SYNC_STATUS_SHORTCUT, SYNC_NOW_SHORTCUT}.isdisjoint(taken)
+    view_menu, sync_menu = QMenu(window), QMenu(window)
+
+    feature.install_menus(view_menu, sync_menu)
+    feature.status_action.trigger()
+
+    assert feature.status_action in view_menu.actions()
+    assert sync_menu.actions()[0] is feature.sync_now_action
+    status = feature.status_window
+    assert status is not None and status.isVisible()
+    qtbot.waitUntil(lambda: status.model.rowCount() == 3, timeout=WAIT_MS)
+    assert feature.show_status() is status  # one window, raised again
+    feature.stop()

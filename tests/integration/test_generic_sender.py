@@ -298,13 +298,13 @@ def test_reference_receiver__payload_is_the_records_json(receiver: tuple[ModuleT
 def test_sender_for__demo_generic_and_not_yet_supported_kinds() -> None:
     demo = sender_for(record(cart_demo=True, cart_kind="woocommerce"))
     generic = sender_for(record(url="http://127.0.0.1:9/x"))
-    other = sender_for(record(cart_kind="shopify"))
+    other = sender_for(record(cart_kind="oscommerce"))
     try:
         assert isinstance(demo, DemoSender)
         assert isinstance(generic, GenericSender)
-        outcome = other.send(record(cart_kind="shopify"))
+        outcome = other.send(record(cart_kind="oscommerce"))
         assert isinstance(outcome, Rejected)
-        assert "No connector for shopify carts is installed yet" in outcome.error
+        assert "No connector for oscommerce carts is installed yet" in outcome.error
     finally:
         for s in (demo, generic, other):
             s.close()

@@ -9,11 +9,13 @@ cart never exists half-configured because of us.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ordermanager import secrets as secret_store
@@ -199,6 +201,16 @@ def _name_taken(session: Session, name: str, other_than: int | None = None) -> N
 # -- writing -----------------------------------------------------------------------------------
 
 
+@contextmanager
+def _unique_name(name: str) -> Iterator[None]:
+    """Another workstation may take the name between our check and our commit: the unique
+    index refuses it, and the operator reads why."""
+    try:
+        yield
+    except IntegrityError:
+        raise InvalidInputError(f"There is already a cart named '{name}'.") from None
+
+
 def add_cart(
     database: Database,
     kind: str,
@@ -217,7 +229,7 @@ def add_cart(
     missing = _missing_secrets(cls, values)
     if missing:
         raise InvalidInputError(f"Missing secret(s) {', '.join(missing)}.")
-    with database.transaction() as session:
+    with _unique_name(name), database.transaction() as session:
         _name_taken(session, name)
         row = Cart(
             name=name,
@@ -276,7 +288,7 @@ def update_cart(
     renamed = name != before.name
     # Everything the cart will have under its (new) name, read before anything changes.
     kept = {f: secret_store.cart_secret(before.name, f) or "" for f in fields} if renamed else {}
-    with database.transaction() as session:
+    with _unique_name(name), database.transaction() as session:
         _name_taken(session, name, other_than=cart_id)
         row = session.get(Cart, cart_id)
         if row is None:
@@ -294,6 +306,8 @@ def update_cart(
                 row = session.get(Cart, cart_id)
                 if row is not None:
                     row.name = before.name
+            for field in fields:
+                secret_store.delete_cart_secret(name, field)
         raise
     if renamed:
         for field in fields:

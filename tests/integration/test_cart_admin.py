@@ -183,3 +183,15 @@ def test_update__unknown_cart_and_taken_name(
     with pytest.raises(NotFoundError):
         admin.update_cart(sqlite_db, 999, name="Three", **options)  # type: ignore[arg-type]
     assert stored("One", "consumer_key") == KEY
+
+
+def test_add__name_taken_between_check_and_commit__refused_by_the_unique_index(
+    any_db: Database, monkeypatch: pytest.MonkeyPatch, real_keyring: keyring.backend.KeyringBackend
+) -> None:
+    admin.add_cart(any_db, "woocommerce", "Main Store", "https://one.example", secrets=WOO)
+    # As if another workstation added it after our check ran: only the database can tell.
+    monkeypatch.setattr(admin, "_name_taken", lambda *_args, **_kw: None)
+    other = {"consumer_key": "ck_other", "consumer_secret": "cs_other"}
+    with pytest.raises(InvalidInputError, match="already a cart named 'Main Store'"):
+        admin.add_cart(any_db, "woocommerce", "Main Store", "https://two.example", secrets=other)
+    assert stored("Main Store", "consumer_secret") == SECRET  # the first cart's secrets kept

@@ -22,13 +22,14 @@ from ordermanager.carts.protocol import CartConfig, OrderPage
 from ordermanager.carts.woocommerce import WooCommerceConnector
 from ordermanager.db.engine import Database
 from ordermanager.db.models import Cart, Order
+from ordermanager.sync.status import CartSyncStatus
 from tests.cart_support.fake_woocommerce import FakeWooCommerce, make_order
 from ui.main_window import MainWindow
 from ui.sync.monitor import SyncStatusMonitor
 from ui.sync.runner import SyncOutcome, SyncRunner
 from ui.sync.scheduler import SyncScheduler
 from ui.sync.status_model import CART, LAST, ORDERS, SyncStatusModel
-from ui.sync.status_window import SyncStatusWindow
+from ui.sync.status_window import SyncStatusWindow, headline
 from ui.sync.wiring import SYNC_NOW_SHORTCUT, SYNC_STATUS_SHORTCUT, SyncFeature
 from ui.tasks import TaskManager
 
@@ -313,5 +314,48 @@ def test_sync_feature__menus_and_free_shortcuts_in_the_main_window(
     status = feature.status_window
     assert status is not None and status.isVisible()
     qtbot.waitUntil(lambda: status.model.rowCount() == 3, timeout=WAIT_MS)
+    # Its WooCommerce cart was added in January and has never synced.
+    assert "Harbor Outfitters" in status.headline.text()
     assert feature.show_status() is status  # one window, raised again
     feature.stop()
+
+
+def _status(name: str, **fields: object) -> CartSyncStatus:
+    values: dict[str, object] = {
+        "cart_id": 1,
+        "name": name,
+        "kind": "woocommerce",
+        "interval_minutes": 15,
+        "not_scheduled_because": "",
+        "last_success_at": None,
+        "has_counts": False,
+        "downloaded": 0,
+        "created": 0,
+        "updated": 0,
+        "skipped": 0,
+        "skip_reasons": (),
+        "last_error": "",
+        "last_error_at": None,
+        "next_sync_at": None,
+        "stale": False,
+        "running_since": None,
+        "stack_waiting": 0,
+        "stack_held": 0,
+        "last_status_sent_at": None,
+    }
+    values.update(fields)
+    return CartSyncStatus(**values)  # type: ignore[arg-type]
+
+
+def test_headline_words() -> None:
+    assert headline(None) == ("Reading the sync status…", False)
+    assert headline([]) == ("No carts are set up yet.", False)
+    demo = _status("Demo Store", not_scheduled_because="demo cart")
+    assert headline([demo]) == ("No cart here is synced on a schedule; Next sync says why.", False)
+    ok = _status("Main Store")
+    assert headline([ok, demo]) == ("1 cart synced on schedule, all up to date.", False)
+    stale = [_status(f"Store {n}", stale=True) for n in range(5)]
+    text, warning = headline(stale)
+    assert warning and text.startswith(
+        "5 carts have not synced for too long: Store 0, Store 1, Store 2 and 2 more."
+    )

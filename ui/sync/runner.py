@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 # Carts synced at the same time; more only makes them queue for the database's write lock.
 PARALLEL_SYNCS = 2
 # How long closing the app waits for cycles to reach their next page boundary.
-STOP_TIMEOUT = 10.0
+STOP_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,8 @@ def headline(statuses: list[CartSyncStatus] | None) -> tuple[str, bool]:
     if failing:
         return f"The last sync of {', '.join(failing)} did not finish; see Last error.", True
     scheduled = sum(1 for s in statuses if s.scheduled)
+    if not scheduled:
+        return "No cart here is synced on a schedule; Next sync says why.", False
     return f"{count(scheduled, 'cart')} synced on schedule, all up to date.", False
 
 

@@ -175,33 +175,35 @@ class BigCommerceConnector:
             )
         if not self._secrets:
             raise ConnectorError(f"{self._where()}: the access token is needed.")
-        for attempt in (1, 2):
-            self._wait_for_quota()
-            try:
-                response = self._client.request(method, path, **kwargs)
-            except httpx.TimeoutException as exc:
-                raise ConnectorError(
-                    self._clean(
-                        f"{self._where()}: no answer from {self.base_url} in time "
-                        f"({type(exc).__name__})"
-                    ),
-                    transient=True,
-                ) from None
-            except httpx.HTTPError as exc:
-                raise ConnectorError(
-                    self._clean(
-                        f"{self._where()}: could not reach {self.base_url} "
-                        f"({exc or type(exc).__name__})"
-                    ),
-                    transient=backoff.is_transient_exception(exc),
-                ) from None
-            self._note_quota(response)
-            wait = quota_wait(response) if response.status_code == 429 else None
-            # A read is safe to repeat: wait out a short reset once instead of failing the page.
-            if attempt == 1 and method == "GET" and wait is not None and wait <= MAX_QUOTA_WAIT:
-                continue
-            return response
-        raise AssertionError("unreachable")  # pragma: no cover
+        response = self._send(method, path, **kwargs)
+        wait = quota_wait(response) if response.status_code == 429 else None
+        # A read is safe to repeat: wait out a short reset once instead of failing the page.
+        if method == "GET" and wait is not None and wait <= MAX_QUOTA_WAIT:
+            response = self._send(method, path, **kwargs)
+        return response
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        self._wait_for_quota()
+        try:
+            response = self._client.request(method, path, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise ConnectorError(
+                self._clean(
+                    f"{self._where()}: no answer from {self.base_url} in time "
+                    f"({type(exc).__name__})"
+                ),
+                transient=True,
+            ) from None
+        except httpx.HTTPError as exc:
+            raise ConnectorError(
+                self._clean(
+                    f"{self._where()}: could not reach {self.base_url} "
+                    f"({exc or type(exc).__name__})"
+                ),
+                transient=backoff.is_transient_exception(exc),
+            ) from None
+        self._note_quota(response)
+        return response
 
     def cart_message(self, response: httpx.Response) -> str:
         """The cart's error text (v2: ``[{"status": 404, "message": "..."}]``), redacted."""

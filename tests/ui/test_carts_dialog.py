@@ -335,9 +335,14 @@ def test_open_carts_dialog__for_the_main_window_menu(
 
     from ui.carts.carts_dialog import open_carts_dialog
 
+    with database.transaction() as session:
+        factories.cart(session, "No Keys Yet", "woocommerce")  # its secrets were never stored
     parent = QWidget()
     qtbot.addWidget(parent)
     dialog = open_carts_dialog(parent, database, tasks)
-    qtbot.waitUntil(lambda: dialog.isVisible() and dialog.carts.empty_label.isVisibleTo(dialog))
+    qtbot.waitUntil(lambda: dialog.isVisible() and len(dialog.carts.carts) == 1)
     assert dialog.parent() is parent and dialog.windowTitle() == "Carts"
+    name = dialog.carts.table.item(0, 0)
+    assert name is not None and name.text() == "No Keys Yet"
+    assert "No secrets for this cart" in name.toolTip()
     dialog.close()

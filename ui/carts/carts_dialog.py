@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -32,7 +33,7 @@ from ordermanager.db.engine import Database
 from ordermanager.errors import OrderManagerError
 from ui.carts.cart_form import CartFormDialog
 from ui.tasks import TaskManager
-from ui.wizard.fields import ERROR_STYLE, hint_label
+from ui.wizard.fields import ERROR_COLOR, ERROR_STYLE, hint_label
 
 TITLE = "Carts"
 HEADERS = ["Cart", "Kind", "Store URL", "Download mode", "Sync every", "Last sync"]
@@ -159,7 +160,11 @@ class CartsWidget(QWidget):
                     and not cart.has_secrets
                     and not cart.demo
                 ):
-                    item.setToolTip("No secrets stored in the keyring: Edit… to enter them.")
+                    # It cannot sync like this; say so where the operator looks first.
+                    item.setToolTip(
+                        "No secrets for this cart in this computer's keyring: Edit… to enter them."
+                    )
+                    item.setForeground(QBrush(QColor(ERROR_COLOR)))
                 self.table.setItem(row, column, item)
             if selected is not None and cart.id == selected.id:
                 self.table.selectRow(row)

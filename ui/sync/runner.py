@@ -176,12 +176,12 @@ class SyncRunner(QObject):
             if cancel.is_set():
                 raise _Cancelled(f"Sync of cart '{cart_name}' was cancelled.")
             cart_name = self._name_of(cart_id) or cart_name
-            self._emit(self._worker_started, SyncProgress(cart_id, cart_name, 0, None))
+            self._emit("_worker_started", SyncProgress(cart_id, cart_name, 0, None))
 
             def report(done: int, total: int | None) -> None:
                 nonlocal handled
                 handled = done
-                self._emit(self._worker_progressed, SyncProgress(cart_id, cart_name, done, total))
+                self._emit("_worker_progressed", SyncProgress(cart_id, cart_name, done, total))
 
             result = run_sync(
                 self._database,
@@ -199,18 +199,20 @@ class SyncRunner(QObject):
         except Exception as exc:  # a bug or a database failure must not kill the worker
             log.exception("sync of cart %s failed", cart_id)
             outcome = SyncOutcome(cart_id, cart_name, None, error=str(exc) or type(exc).__name__)
-        self._emit(self._worker_finished, outcome)
+        self._emit("_worker_finished", outcome)
 
     def _name_of(self, cart_id: int) -> str:
         with self._database.session() as session:
             cart = session.get(Cart, cart_id)
             return cart.name if cart is not None else ""
 
-    def _emit(self, signal: SignalInstance, value: object) -> None:
+    def _emit(self, signal_name: str, value: object) -> None:
         if self._closing:
             return
-        # RuntimeError: the runner was deleted while the cycle ran (the app is closing).
+        # RuntimeError: the runner was deleted while the cycle ran (the app is closing); even
+        # reaching its signal then raises, so that happens in here too.
         with contextlib.suppress(RuntimeError):
+            signal: SignalInstance = getattr(self, signal_name)
             signal.emit(value)
 
     # -- the GUI side ----------------------------------------------------------------------

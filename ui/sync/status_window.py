@@ -158,6 +158,7 @@ class SyncStatusWindow(QDialog):
         layout.addLayout(actions)
 
         monitor.statuses_changed.connect(self._show_statuses)
+        monitor.read_did_fail.connect(self._read_failed)
         runner.sync_did_start.connect(self._started)
         runner.sync_progressed.connect(self._progressed)
         runner.sync_did_finish.connect(self._finished)
@@ -199,6 +200,11 @@ class SyncStatusWindow(QDialog):
                 flags = selection.SelectionFlag.Select | selection.SelectionFlag.Rows
                 selection.select(index, flags)
         self._update_buttons()
+
+    def _read_failed(self, message: str) -> None:
+        self.headline.setText(f"Could not read the sync status: {message}")
+        self.headline.setStyleSheet(WARNING_STYLE)
+        self.warning_icon.setVisible(True)
 
     def _show_progress(self) -> None:
         running = self._runner.progress()

@@ -15,17 +15,18 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt, Signal, SignalInstance
 
+from ordermanager.carts.protocol import CartConfig, Connector
 from ordermanager.db.engine import Database
 from ordermanager.db.models import Cart
 from ordermanager.errors import OrderManagerError
-from ordermanager.sync.cycle import Opener, SyncCancelled, SyncResult, run_sync
+from ordermanager.sync.cycle import SyncCancelled, SyncResult, run_sync
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,9 @@ log = logging.getLogger(__name__)
 PARALLEL_SYNCS = 2
 # How long closing the app waits for cycles to reach their next page boundary.
 STOP_TIMEOUT = 5.0
+
+# Opens a cart's connector; None means the registry's (secrets from the keyring).
+Opener = Callable[[CartConfig], Connector]
 
 
 @dataclass(frozen=True)

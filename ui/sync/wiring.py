@@ -10,9 +10,8 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
 from ordermanager.db.engine import Database
-from ordermanager.sync.cycle import Opener
 from ui.sync.monitor import SyncStatusMonitor
-from ui.sync.runner import SyncRunner
+from ui.sync.runner import Opener, SyncRunner
 from ui.sync.scheduler import SyncScheduler
 from ui.sync.status_window import SyncStatusWindow
 from ui.tasks import TaskManager

@@ -196,7 +196,12 @@ class MainWindow(QMainWindow):
             "&Settings…", partial(self._open_setup, SettingsDialog), "Ctrl+,"
         )
         self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
-        setup_menu.addActions([self.setup_wizard_action, self.settings_action])
+        self.carts_action = self._action(
+            "&Carts…",
+            self.open_carts_dialog,
+            tip="The web stores orders come from: add, edit, test, status mapping",
+        )
+        setup_menu.addActions([self.carts_action, self.setup_wizard_action, self.settings_action])
 
         help_menu = menus.addMenu("&Help")
         self.cart_matrix_action = self._action(
@@ -227,6 +232,13 @@ class MainWindow(QMainWindow):
         """Start this app's stack controller (unless the mode is External) and watch the stack."""
         self.stack_runner.start()
         self.stack_monitor.start()
+
+    def open_carts_dialog(self) -> None:
+        """Setup ▸ Carts…"""
+        from ui.carts.carts_dialog import open_carts_dialog
+
+        dialog = open_carts_dialog(self, self.database, self._tasks)
+        dialog.finished.connect(lambda _result: self._load_choices())  # cart names in the filter
 
     def show_cart_matrix(self) -> None:
         from ui.carts.matrix_dialog import ShoppingCartMatrixDialog

@@ -98,7 +98,7 @@ def no_mapping_message(label: str, cart_name: str) -> str:
     shown = f"label '{label}'" if label else "an update without a label"
     return (
         f"No status mapping for {shown} on cart '{cart_name}': choose what it means in "
-        "Carts ▸ Status Mapping, then Retry this update."
+        "Setup ▸ Carts… (Edit… ▸ Status Mapping), then Retry this update."
     )
 
 

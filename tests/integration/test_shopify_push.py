@@ -460,7 +460,7 @@ def test_sender__unmapped_label_is_held_and_nothing_reaches_the_cart(store: Fake
         skipping.close()
     assert held == Rejected(
         "No status mapping for label 'Gift wrap' on cart 'Zoë's Shop': choose what it means in "
-        "Carts ▸ Status Mapping, then Retry this update."
+        "Setup ▸ Carts… (Edit… ▸ Status Mapping), then Retry this update."
     )
     assert isinstance(skipped, Delivered)
     assert store.seen() == []

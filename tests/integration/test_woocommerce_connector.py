@@ -631,7 +631,7 @@ def test_a_label_without_mapping_is_held_and_nothing_is_sent(store: FakeWooComme
         sender.close()
     assert outcome == Rejected(
         "No status mapping for label 'Gift wrap' on cart 'Wöö Store': choose what it means in "
-        "Carts ▸ Status Mapping, then Retry this update."
+        "Setup ▸ Carts… (Edit… ▸ Status Mapping), then Retry this update."
     )
     assert isinstance(skipped, Delivered)
     assert store.seen() == []

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ordermanager.db.models import Cart, EventLogRow, StatusUpdate, SyncRun
 from ordermanager.sync.schedule import (
@@ -143,14 +143,21 @@ def cart_sync_statuses(
 
 
 def _last_runs(session: Session, *, successful: bool) -> dict[int, _Run]:
-    """The newest finished run of each cart (only the successful ones, when asked)."""
-    newest = select(SyncRun.cart_id, func.max(SyncRun.id).label("id")).where(
-        SyncRun.finished_at.is_not(None)
-    )
+    """The newest finished run of each cart (only the successful ones, when asked): per cart a
+    backward walk of ix_sync_runs_cart_id that stops at the first match."""
+    conditions = [SyncRun.cart_id == Cart.id, SyncRun.finished_at.is_not(None)]
     if successful:
-        newest = newest.where(SyncRun.error == "")
-    chosen = newest.group_by(SyncRun.cart_id).subquery()
-    query = select(SyncRun).join(chosen, chosen.c.id == SyncRun.id)
+        conditions.append(SyncRun.error == "")
+    newest_id = (
+        select(SyncRun.id)
+        .where(*conditions)
+        .order_by(SyncRun.id.desc())
+        .limit(1)
+        .correlate(Cart)
+        .scalar_subquery()
+    )
+    chosen = aliased(SyncRun)
+    query = select(chosen).select_from(Cart).join(chosen, chosen.id == newest_id)
     return {
         run.cart_id: _Run(
             run.id,

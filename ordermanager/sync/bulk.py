@@ -4,8 +4,8 @@ Same outcome as ordermanager.sync.upsert order by order, in the caller's transac
 known orders are read in one query and split into new, changed and unchanged; new orders, their
 items, search terms and payments go in with one executemany each; changed orders get their header,
 items (matched by remote id, labels kept) and search terms rewritten the same way; then Order
-Received and Payment Received fire for the whole page at once (ordermanager.status.batch), so the
-labels, their history and the stack records are written in bulk too.
+Received and Payment Received fire for the whole page at once (ordermanager.sync.received), so
+the labels, their history and the stack records are written in bulk too.
 
 The caller runs this in a savepoint and, when the database refuses any row, writes the page again
 order by order, so the one bad order is isolated, logged and skipped.
@@ -21,14 +21,11 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from ordermanager.carts.protocol import RemoteLineItem, RemoteOrder
+from ordermanager.carts.protocol import CartConfig, RemoteLineItem, RemoteOrder
 from ordermanager.db.models import LineItem, Order, OrderSearchTerm, Payment, table_of
-from ordermanager.orders.bulk_ship import load_snapshots
 from ordermanager.orders.states import PaymentState, ShippingState
-from ordermanager.status.batch import BatchWrites, fire_event_many, label_names
-from ordermanager.status.events import Event
-from ordermanager.status.firing import status_updates_on
-from ordermanager.sync.upsert import SYNC_ACTOR, header_values, order_terms, payment_values
+from ordermanager.sync.received import ReceivedLabels, fire_received
+from ordermanager.sync.upsert import header_values, order_terms, payment_values
 
 
 @dataclass(frozen=True)
@@ -40,11 +37,11 @@ class KnownOrder:
     payment_state: str
 
 
-@dataclass
+@dataclass(frozen=True)
 class PageCounts:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
+    created: int
+    updated: int
+    unchanged: int
 
 
 def known_orders(
@@ -68,41 +65,32 @@ def is_newer(remote: RemoteOrder, known: KnownOrder) -> bool:
 
 def write_orders(
     session: Session,
-    cart_id: int,
+    cart: CartConfig,
     remotes: Sequence[RemoteOrder],
     known: Mapping[str, KnownOrder],
     now: datetime,
 ) -> PageCounts:
     """Upsert ``remotes`` (distinct remote ids) of one page; fires the events of the page."""
-    counts = PageCounts()
     new = [r for r in remotes if r.remote_id not in known]
     changed = [r for r in remotes if r.remote_id in known and is_newer(r, known[r.remote_id])]
-    counts.unchanged = len(remotes) - len(new) - len(changed)
-    created = _insert_new(session, cart_id, new, now)
+    labels = ReceivedLabels.of(session)
+    created = _insert_new(session, cart.id, new, now, labels)
     became_paid = _update_changed(session, changed, known, now)
-    counts.created, counts.updated = len(new), len(changed)
-
-    received = [created[r.remote_id] for r in new]
-    paid = [created[r.remote_id] for r in new if r.paid] + became_paid
-    if (received or paid) and status_updates_on(session):
-        snapshots = load_snapshots(session, received + paid)
-        writes = BatchWrites()
-        names = label_names(session)
-        # Per order as one by one: Order Received, then Payment Received.
-        for event, order_ids in ((Event.ORDER_RECEIVED, received), (Event.PAYMENT_RECEIVED, paid)):
-            targets = [(snapshots[i], None) for i in order_ids]
-            fire_event_many(session, event, targets, writes, names, now=now, changed_by=SYNC_ACTOR)
-        writes.write(session)
-    return counts
+    new_ids = [(created[remote.remote_id], remote) for remote in new]
+    fire_received(session, cart, new_ids, became_paid, labels, now)
+    return PageCounts(len(new), len(changed), len(remotes) - len(new) - len(changed))
 
 
 def _insert_new(
-    session: Session, cart_id: int, new: Sequence[RemoteOrder], now: datetime
+    session: Session,
+    cart_id: int,
+    new: Sequence[RemoteOrder],
+    now: datetime,
+    labels: ReceivedLabels,
 ) -> dict[str, int]:
     """Insert the new orders with their items, search terms and payments; their ids."""
     if not new:
         return {}
-    orders = table_of(Order)
     rows = [
         {
             **header_values(remote, now),
@@ -112,13 +100,21 @@ def _insert_new(
             "payment_state": (PaymentState.PAID if remote.paid else PaymentState.UNPAID).value,
             "shipping_state": ShippingState.UNSHIPPED.value,
             "item_count": sum(item.quantity for item in remote.items),
-            "status_label_id": None,
+            "status_label_id": labels.label_for(remote),
         }
         for remote in new
     ]
-    # Each new row says its remote id back, so the ids need no particular order.
-    returned = session.execute(insert(orders).returning(orders.c.remote_id, orders.c.id), rows)
-    ids: dict[str, int] = {remote_id: order_id for remote_id, order_id in returned}
+    # A plain executemany and the ids by the unique (cart, remote id) afterwards: with RETURNING
+    # the rows would be sent as one huge statement, which psycopg parses anew every time.
+    session.execute(insert(table_of(Order)), rows)
+    ids = {
+        remote_id: order_id
+        for remote_id, order_id in session.execute(
+            select(Order.remote_id, Order.id).where(
+                Order.cart_id == cart_id, Order.remote_id.in_([r.remote_id for r in new])
+            )
+        )
+    }
     _insert_items(
         session,
         [(ids[r.remote_id], position, item) for r in new for position, item in enumerate(r.items)],

@@ -223,7 +223,7 @@ def _write_in_bulk(
         return False  # the same order twice in one page: one by one keeps it simple
     try:
         with session.begin_nested():
-            counts = write_orders(session, cart.id, remotes, known, now)
+            counts = write_orders(session, cart, remotes, known, now)
     except (sa_exc.StatementError, OverflowError) as exc:
         if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
             raise  # the database itself is gone: stop the cycle, leave the cursor

@@ -1,0 +1,232 @@
+"""End to end for every cart kind, the way a merchant relies on it: a sync cycle downloads orders
+from the kind's store on 127.0.0.1 (credentials from the real keyring), operators ship, partly
+ship and cancel, and a real stack controller in Local mode sends the updates; a hand-set label
+without a mapping is held, then delivered as a note once it has a mapping and is retried.
+
+Per-kind differences (how orders go into each fake store, what it keeps) live in
+tests/cart_support/roundtrip.py; this module is the one story every kind must tell.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import keyring
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ordermanager import secrets
+from ordermanager.carts.status_map import ActionKind, CartAction, no_mapping_message, set_mapping
+from ordermanager.db.engine import Database
+from ordermanager.db.models import Cart, LabelChange, Order, StatusLabel, StatusUpdate
+from ordermanager.orders import actions
+from ordermanager.settings import set_setting
+from ordermanager.stack.controller import StackController
+from ordermanager.stack.delivery import DeliveryConfig
+from ordermanager.stack.records import retry_now
+from ordermanager.status.defaults import load_defaults
+from ordermanager.status.labels import ensure_label
+from ordermanager.sync.cycle import run_sync
+from ordermanager.workstation import workstation_id
+from tests.cart_support.roundtrip import ADAPTERS, FULL, PART, Adapter
+
+T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+CUSTOMERS = [
+    ("Zoë", "Ångström"),
+    ("Łukasz", "Żółć"),
+    ("Ñandú", "Müller-Lüdenscheidt"),
+    ("Søren", "Kierkegaard ☕"),
+]
+SHIP, PARTLY, CANCEL, BY_HAND = range(4)  # what the operator does to each order, by position
+HAND_LABEL = "Gift Wrapped"
+
+
+@pytest.fixture(params=sorted(ADAPTERS))
+def cart(
+    request: pytest.FixtureRequest, real_keyring: keyring.backend.KeyringBackend
+) -> Iterator[Adapter]:
+    """The kind's store, running, with the merchant's credentials in the real keyring."""
+    adapter = ADAPTERS[request.param]()
+    with adapter.server():
+        for field, value in adapter.secrets().items():
+            secrets.set_cart_secret(adapter.cart_name, value, field)
+        try:
+            yield adapter
+        finally:
+            for field in adapter.secrets():
+                secrets.delete_cart_secret(adapter.cart_name, field)
+
+
+def add_store(db: Database, cart: Adapter) -> int:
+    """Default status events loaded, UseStatusUpdates on, one cart of the adapter's kind."""
+    with db.transaction() as session:
+        load_defaults(session)
+        set_setting(session, "UseStatusUpdates", True)
+        ensure_label(session, HAND_LABEL)
+        row = Cart(
+            name=cart.cart_name,
+            kind=cart.kind,
+            base_url=cart.base_url(),
+            created_at=datetime.now(UTC),
+        )
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def stack_rows(db: Database) -> list[StatusUpdate]:
+    with db.session() as session:
+        rows = session.execute(select(StatusUpdate).order_by(StatusUpdate.id)).scalars().all()
+        session.expunge_all()
+        return list(rows)
+
+
+def drain(db: Database, held: int, timeout: float = 30.0) -> list[StatusUpdate]:
+    """Run a Local-mode stack controller (this workstation's records, real connectors, secrets
+    from the keyring) until nothing is waiting to be sent and ``held`` records are on hold;
+    stop it and return what is left on the stack."""
+    controller = StackController(
+        db,
+        mode="local",
+        workstation=workstation_id(),
+        # One worker: with more, two workers may open the same cart's connector at once and
+        # leak one (test_sender__opens_one_connector_when_workers_race below).
+        concurrency=1,
+        poll_interval=0.1,
+        lease=timedelta(seconds=5),
+        # Real keyring secrets (no override) and no rate limit; short timeouts on loopback.
+        delivery=DeliveryConfig(rate_per_second=0.0, connect_timeout=2.0, read_timeout=5.0),
+    )
+    controller.start()
+    pause = threading.Event()
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            rows = stack_rows(db)
+            if all(r.state == "held" for r in rows) and len(rows) == held:
+                return rows
+            if time.monotonic() > deadline:
+                shown = [(r.event, r.state, r.attempts, r.last_error) for r in rows]
+                raise AssertionError(f"stack not drained in {timeout} s: {shown}")
+            pause.wait(0.05)
+    finally:
+        controller.stop(5.0)
+
+
+def label_name(session: Session, label_id: int | None) -> str | None:
+    if label_id is None:
+        return None
+    found = session.get(StatusLabel, label_id)
+    return found.name if found is not None else None
+
+
+def secrets_leaked(db: Database, cart: Adapter) -> list[str]:
+    """Secret values found in the SQLite file (and its write-ahead log)."""
+    if db.dialect != "sqlite":
+        return []
+    path = Path(str(db.location.url.database))
+    data = b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+    return [field for field, value in cart.secrets().items() if value.encode() in data]
+
+
+def test_round_trip__sync_in_status_out(any_db: Database, cart: Adapter) -> None:
+    db = any_db
+    cart_id = add_store(db, cart)
+    remotes = [
+        cart.add_order(n, first, last, T0 + timedelta(minutes=n))
+        for n, (first, last) in enumerate(CUSTOMERS)
+    ]
+
+    # 1. The sync cycle with the default opener: the registry's connector, secrets from keyring.
+    result = run_sync(db, cart_id)
+    assert (result.created, result.skipped) == (len(CUSTOMERS), [])
+    order_ids: list[int] = []
+    with db.session() as session:
+        for remote, (first, last) in zip(remotes, CUSTOMERS, strict=True):
+            order = session.execute(
+                select(Order).where(Order.cart_id == cart_id, Order.remote_id == remote)
+            ).scalar_one()
+            order_ids.append(order.id)
+            assert order.customer_name == f"{first} {last}"
+            items = [
+                (i.sku, i.quantity, label_name(session, i.status_label_id)) for i in order.items
+            ]
+            assert items == [("ENG-1", 2, "Order Received"), ("MUG-1", 1, "Order Received")]
+            received = (
+                session.execute(
+                    select(LabelChange.to_label_id)
+                    .where(LabelChange.order_id == order.id, LabelChange.line_item_id.is_(None))
+                    .order_by(LabelChange.id)
+                )
+                .scalars()
+                .first()
+            )
+            assert label_name(session, received) == "Order Received"
+    assert stack_rows(db) == []  # Order Received does not notify the cart by default
+
+    # 2. The operator's day: ship one with tracking, ship part of another, cancel a third, and
+    # give the fourth a label of the store's own by hand (Label Set By Hand notifies the cart).
+    with db.transaction() as session:
+        actions.ship(session, order_ids[SHIP], tracking=[FULL.number], carrier=FULL.carrier)
+    with db.transaction() as session:
+        eng = [i.id for i in session.get_one(Order, order_ids[PARTLY]).items if i.sku == "ENG-1"]
+        actions.ship(session, order_ids[PARTLY], eng, tracking=[PART.number], carrier=PART.carrier)
+    with db.transaction() as session:
+        actions.cancel(session, order_ids[CANCEL])
+    with db.transaction() as session:
+        actions.set_label(session, order_ids[BY_HAND], HAND_LABEL, changed_by="dana")
+    queued = stack_rows(db)
+    assert [r.event for r in queued] == [
+        "order_shipped",
+        "order_partially_shipped",
+        "order_cancel",
+        "label_set_by_hand",
+    ]
+    untouched = cart.snapshot(remotes[BY_HAND])
+
+    # 3. The stack controller sends them.
+    expect_held = {r.event for r in queued if r.event == "label_set_by_hand" and cart.has_mapping}
+    if cart.cancel_refused:
+        expect_held.add("order_cancel")
+    left = drain(db, held=len(expect_held))
+    assert {r.event for r in left} == expect_held
+    cart.assert_shipped(remotes[SHIP], FULL)
+    cart.assert_partly_shipped(remotes[PARTLY], PART)
+    by_event = {r.event: r for r in left}
+    if cart.cancel_refused:
+        assert cart.cancel_refused in by_event["order_cancel"].last_error
+    cart.assert_cancelled(remotes[CANCEL])
+
+    if not cart.has_mapping:
+        # A generic cart's script gets every label as it is and decides what it means.
+        cart.assert_noted(remotes[BY_HAND], HAND_LABEL)
+        assert secrets_leaked(db, cart) == []
+        return
+
+    # 4. The label without a mapping was held with the reason, and nothing reached the cart.
+    held = by_event["label_set_by_hand"]
+    assert held.last_error == no_mapping_message(HAND_LABEL, cart.cart_name)
+    assert cart.snapshot(remotes[BY_HAND]) == untouched
+
+    # 5. The operator maps it to a note and presses Retry: it is delivered as a note.
+    with db.transaction() as session:
+        label_id = session.execute(
+            select(StatusLabel.id).where(StatusLabel.name == HAND_LABEL)
+        ).scalar_one()
+        set_mapping(session, cart_id, label_id, CartAction(ActionKind.COMMENT))
+    retry_now(db, held.id, actor="dana")
+    left = drain(db, held=len(expect_held) - 1)
+    assert {r.event for r in left} == expect_held - {"label_set_by_hand"}
+    cart.assert_noted(remotes[BY_HAND], HAND_LABEL)
+    # The others were not sent again.
+    cart.assert_shipped(remotes[SHIP], FULL)
+    cart.assert_partly_shipped(remotes[PARTLY], PART)
+    cart.assert_cancelled(remotes[CANCEL])
+    assert secrets_leaked(db, cart) == []
+    assert all(json.loads(r.payload)["order"]["remote_id"] for r in queued)

@@ -9,6 +9,7 @@ tests/cart_support/roundtrip.py; this module is the one story every kind must te
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -22,18 +23,23 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ordermanager import secrets
+from ordermanager.carts.protocol import CartConfig, Connector
+from ordermanager.carts.senders import ConnectorSender
 from ordermanager.carts.status_map import ActionKind, CartAction, no_mapping_message, set_mapping
+from ordermanager.carts.woocommerce import WooCommerceConnector
 from ordermanager.db.engine import Database
 from ordermanager.db.models import Cart, LabelChange, Order, StatusLabel, StatusUpdate
 from ordermanager.orders import actions
 from ordermanager.settings import set_setting
 from ordermanager.stack.controller import StackController
-from ordermanager.stack.delivery import DeliveryConfig
+from ordermanager.stack.delivery import Delivered, DeliveryConfig, Outcome
+from ordermanager.stack.queue import ClaimedRecord
 from ordermanager.stack.records import retry_now
 from ordermanager.status.defaults import load_defaults
 from ordermanager.status.labels import ensure_label
 from ordermanager.sync.cycle import run_sync
 from ordermanager.workstation import workstation_id
+from tests.cart_support import fake_woocommerce
 from tests.cart_support.roundtrip import ADAPTERS, FULL, PART, Adapter
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -230,3 +236,72 @@ def test_round_trip__sync_in_status_out(any_db: Database, cart: Adapter) -> None
     cart.assert_cancelled(remotes[CANCEL])
     assert secrets_leaked(db, cart) == []
     assert all(json.loads(r.payload)["order"]["remote_id"] for r in queued)
+
+
+def _cancel_record(remote: str, cart: CartConfig) -> ClaimedRecord:
+    key = f"{remote:0>32}"
+    return ClaimedRecord(
+        id=int(remote),
+        order_id=int(remote),
+        order_number=remote,
+        order_remote_id=remote,
+        cart_id=cart.id,
+        cart_name=cart.name,
+        cart_kind=cart.kind,
+        cart_base_url=cart.base_url,
+        cart_demo=False,
+        event="order_cancel",
+        order_label="Order Cancelled",
+        payload={"idempotency_key": key, "event": "order_cancel", "order_label": "Order Cancelled"},
+        idempotency_key=key,
+        attempts=0,
+        claim_token="t",
+        claimed_until=datetime.now(UTC),
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="ConnectorSender.send opens its connector lazily with no lock: two stack controller "
+    "workers sending to one cart at once each open a connector, the second replaces the first, "
+    "and close() closes only the one kept, so the other's httpx client and socket leak",
+)
+def test_sender__workers_racing_to_one_cart_leave_no_connector_open() -> None:
+    """The controller's workers share one sender per cart (SenderPool). Two records of one cart
+    sent at the same moment must not leave a connector (and its connections) behind."""
+    with fake_woocommerce.FakeWooCommerce() as store:
+        store.add(*(fake_woocommerce.make_order(n, modified=T0) for n in (7, 8)))
+        cart = CartConfig(id=1, name="Wöö Störe", kind="woocommerce", base_url=store.base_url)
+        opened: list[WooCommerceConnector] = []
+        # Both workers inside the opener at once: only possible while nothing serialises it
+        # (a lock would keep the second out, and the first gives up waiting after a second).
+        together = threading.Barrier(2, timeout=1.0)
+
+        def opener(config: CartConfig) -> Connector:
+            connector = WooCommerceConnector(
+                config,
+                {"consumer_key": store.consumer_key, "consumer_secret": store.consumer_secret},
+            )
+            opened.append(connector)
+            with contextlib.suppress(threading.BrokenBarrierError):
+                together.wait()
+            return connector
+
+        sender = ConnectorSender(cart, DeliveryConfig(), opener=opener)
+        outcomes: list[Outcome] = []
+        workers = [
+            threading.Thread(target=lambda r=r: outcomes.append(sender.send(r)))
+            for r in (_cancel_record("7", cart), _cancel_record("8", cart))
+        ]
+        try:
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join(10)
+            sender.close()
+            assert [type(o) for o in outcomes] == [Delivered, Delivered]
+            assert [store.orders[n]["status"] for n in (7, 8)] == ["cancelled", "cancelled"]
+            assert [c._client.is_closed for c in opened] == [True] * len(opened)
+        finally:
+            for connector in opened:  # leave no socket for a later test's garbage collection
+                connector.close()

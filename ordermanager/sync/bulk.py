@@ -27,6 +27,8 @@ from ordermanager.orders.states import PaymentState, ShippingState
 from ordermanager.sync.received import ReceivedLabels, fire_received
 from ordermanager.sync.upsert import header_values, order_terms, payment_values
 
+_TERMS = table_of(OrderSearchTerm)
+
 
 @dataclass(frozen=True)
 class KnownOrder:
@@ -220,13 +222,19 @@ def _insert_items(session: Session, rows: Sequence[tuple[int, int, RemoteLineIte
 
 
 def _insert_terms(session: Session, orders: Sequence[tuple[int, RemoteOrder]]) -> None:
-    rows = [
-        {"term": term, "order_id": order_id}
-        for order_id, remote in orders
-        for term in order_terms(remote)
-    ]
-    if rows:
-        session.execute(insert(table_of(OrderSearchTerm)), rows)
+    rows = [(term, order_id) for order_id, remote in orders for term in order_terms(remote)]
+    if not rows:
+        return
+    # Six or so plain (text, integer) rows per order: straight to the driver's executemany, as
+    # building SQLAlchemy's per-row parameters cost more than the insert itself (no column here
+    # has a type that converts anything).
+    connection = session.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    connection.exec_driver_sql(
+        f"INSERT INTO {_TERMS.name} ({_TERMS.c.term.name}, {_TERMS.c.order_id.name}) "
+        f"VALUES ({mark}, {mark})",
+        rows,
+    )
 
 
 def _insert_payments(session: Session, orders: Sequence[tuple[int, RemoteOrder]]) -> None:

@@ -352,8 +352,7 @@ class StackController:
         self._report()
 
     def _release_ready(self) -> None:
-        for record in self._buffer.take_ready():
-            self._settler.release(record)
+        self._settler.release_batch(self._buffer.take_ready())
 
     def _heartbeat_loop(self) -> None:
         from ordermanager.stack import controllers, election

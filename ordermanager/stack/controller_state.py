@@ -256,6 +256,17 @@ class Settler:
             self.log.warning("record %s held: %s", record.id, error)
             self.event("error", f"Held: {error}", record)
 
+    def release_batch(self, records: list[ClaimedRecord]) -> None:
+        """Give back records claimed ahead but never sent, in one transaction (pause, stop, a
+        lost lease): one write per record made a stop with a full buffer take a while."""
+        if not records:
+            return
+        try:
+            with self.write_lock:
+                stack_queue.release_many(self.database, [(r.id, r.claim_token) for r in records])
+        except Exception as exc:  # the claims lapse with our heartbeat anyway
+            self.log.warning("%d claimed records: could not release them: %s", len(records), exc)
+
     def release(self, record: ClaimedRecord) -> None:
         try:
             with self.write_lock:

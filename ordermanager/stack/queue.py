@@ -17,7 +17,8 @@ settle. Nothing is held open across the HTTP call.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -204,6 +205,10 @@ def delete_delivered_then_claim(
         return set(), []
     now = _now(now)
     until = now + lease
+    if db.dialect == "sqlite":
+        return _sqlite_delete_then_claim(
+            db, delivered, controller_id, limit, now, until, queued_by, skip_orders, skip_carts
+        )
     statement = _claim_statement(
         db.dialect, queued_by is not None, bool(skip_orders), bool(skip_carts)
     )
@@ -226,30 +231,35 @@ def delete_delivered_then_claim(
         if delivered:
             deleted = _delete_many(connection, delivered)
         rows = connection.execute(statement, params).all() if limit >= 1 else []
-    return deleted, sorted(
-        (
-            ClaimedRecord(
-                id=row.id,
-                order_id=row.order_id,
-                order_number=row.order_number,
-                order_remote_id=row.order_remote_id,
-                cart_id=row.cart_id,
-                cart_name=row.cart_name,
-                cart_kind=row.cart_kind,
-                cart_base_url=row.cart_base_url,
-                cart_demo=bool(row.cart_demo),
-                event=row.event,
-                order_label=row.order_label,
-                payload=_parse_payload(row.payload),
-                idempotency_key=row.idempotency_key,
-                attempts=row.attempts,
-                claim_token=row.claim_token,
-                claimed_until=until,
-            )
-            for row in rows
-        ),
-        key=lambda record: record.id,  # RETURNING order is not promised
-    )
+    return deleted, _claimed_records(rows, until)
+
+
+def _claimed_records(rows: Any, until: datetime) -> list[ClaimedRecord]:
+    """Claimed records from RETURNING rows in ``_RETURNED`` order, oldest first (RETURNING order
+    is not promised)."""
+    records = [
+        ClaimedRecord(
+            id=row[0],
+            order_id=row[1],
+            cart_id=row[2],
+            event=row[3],
+            order_label=row[4],
+            payload=_parse_payload(row[5]),
+            idempotency_key=row[6],
+            attempts=row[7],
+            claim_token=row[8],
+            order_number=row[9],
+            order_remote_id=row[10],
+            cart_name=row[11],
+            cart_kind=row[12],
+            cart_base_url=row[13],
+            cart_demo=bool(row[14]),
+            claimed_until=until,
+        )
+        for row in rows
+    ]
+    records.sort(key=lambda record: record.id)
+    return records
 
 
 def _parse_payload(text: str) -> dict[str, Any]:
@@ -258,6 +268,121 @@ def _parse_payload(text: str) -> dict[str, Any]:
     except (TypeError, ValueError):
         return {}
     return value if isinstance(value, dict) else {}
+
+
+# -- SQLite: the hot path on the DB-API connection ------------------------------------------------
+#
+# A controller on a fast cart claims and deletes thousands of records a second, and SQLAlchemy's
+# per-transaction and per-statement work (session, events, result objects, re-rendering the
+# expanding IN lists) cost several times the SQL itself. On SQLite these statements therefore run
+# as fixed SQL text on the pooled driver connection, in the same BEGIN IMMEDIATE transaction the
+# engine would open. Lists travel as one JSON parameter (json_each), so the text never changes and
+# sqlite3's statement cache prepares each statement once per connection. PostgreSQL keeps the Core
+# statements above (SKIP LOCKED, its own planner). The SQL mirrors _claim_statement exactly.
+
+_SQLITE_CLAIM = """
+UPDATE stack
+SET claim_token = lower(hex(randomblob(16))), claimed_until = :until, claimed_by = :controller
+WHERE id IN (
+    SELECT candidate.id FROM stack AS candidate
+    WHERE candidate.state = 'queued'
+      AND candidate.next_attempt_at <= :now
+      AND (candidate.claim_token IS NULL OR candidate.claimed_until < :now)
+      AND NOT EXISTS (
+          SELECT 1 FROM stack AS earlier
+          WHERE earlier.order_id = candidate.order_id AND earlier.id < candidate.id)
+      AND (:workstation IS NULL OR candidate.queued_by = :workstation)
+      AND candidate.order_id NOT IN (SELECT value FROM json_each(:skip_orders))
+      AND candidate.cart_id NOT IN (SELECT value FROM json_each(:skip_carts))
+    ORDER BY candidate.id
+    LIMIT :limit)
+RETURNING id, order_id, cart_id, event, order_label, payload, idempotency_key, attempts,
+    claim_token,
+    (SELECT number FROM orders WHERE orders.id = stack.order_id),
+    (SELECT remote_id FROM orders WHERE orders.id = stack.order_id),
+    (SELECT name FROM carts WHERE carts.id = stack.cart_id),
+    (SELECT kind FROM carts WHERE carts.id = stack.cart_id),
+    (SELECT base_url FROM carts WHERE carts.id = stack.cart_id),
+    (SELECT demo FROM carts WHERE carts.id = stack.cart_id)
+"""
+
+# The fenced records of a batch: (id, claim token) pairs as a JSON array of [id, token], joined on
+# the primary key, so each record is looked up once and only its own token matches.
+_SQLITE_FENCED_IDS = """
+SELECT s.id FROM json_each(:pairs) AS d
+JOIN stack AS s
+    ON s.id = json_extract(d.value, '$[0]') AND s.claim_token = json_extract(d.value, '$[1]')
+"""
+_SQLITE_DELETE_MANY = f"DELETE FROM stack WHERE id IN ({_SQLITE_FENCED_IDS}) RETURNING id"
+_SQLITE_RELEASE_MANY = (
+    "UPDATE stack SET claim_token = NULL, claimed_until = NULL, claimed_by = '' "
+    f"WHERE id IN ({_SQLITE_FENCED_IDS})"
+)
+_SQLITE_DELETE = "DELETE FROM stack WHERE id = ? AND claim_token = ?"
+
+
+@contextmanager
+def _sqlite_write(db: Database) -> Iterator[Any]:
+    """A cursor inside BEGIN IMMEDIATE on a pooled connection; COMMIT on success, else ROLLBACK.
+    The connection runs with the sqlite3 module's own transaction handling off (engine.py)."""
+    pooled = db.engine.raw_connection()
+    try:
+        cursor = pooled.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            yield cursor
+            cursor.execute("COMMIT")
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        finally:
+            cursor.close()
+    finally:
+        pooled.close()  # back to the pool
+
+
+def _sqlite_time(value: datetime) -> str:
+    """A timestamp as UTCDateTime stores it on SQLite: naive UTC text with microseconds."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _pairs_json(delivered: Collection[tuple[int, str]]) -> str:
+    return json.dumps([[record_id, token] for record_id, token in delivered])
+
+
+def _sqlite_delete_then_claim(
+    db: Database,
+    delivered: Collection[tuple[int, str]],
+    controller_id: str,
+    limit: int,
+    now: datetime,
+    until: datetime,
+    queued_by: str | None,
+    skip_orders: Collection[int],
+    skip_carts: Collection[int],
+) -> tuple[set[int], list[ClaimedRecord]]:
+    deleted: set[int] = set()
+    rows: list[Any] = []
+    with _sqlite_write(db) as cursor:
+        if delivered:
+            cursor.execute(_SQLITE_DELETE_MANY, {"pairs": _pairs_json(delivered)})
+            deleted = {row[0] for row in cursor.fetchall()}
+        if limit >= 1:
+            stamp = _sqlite_time(now)
+            cursor.execute(
+                _SQLITE_CLAIM,
+                {
+                    "until": _sqlite_time(until),
+                    "controller": controller_id,
+                    "now": stamp,
+                    "workstation": queued_by,
+                    "skip_orders": json.dumps(list(skip_orders)),
+                    "skip_carts": json.dumps(list(skip_carts)),
+                    "limit": limit,
+                },
+            )
+            rows = cursor.fetchall()
+    return deleted, _claimed_records(rows, until)
 
 
 # Every settle names the record and the claim token: a controller that lost its claim changes
@@ -277,6 +402,10 @@ def _settle(db: Database, statement: Any, record_id: int, claim_token: str) -> b
 
 def delete_delivered(db: Database, record_id: int, claim_token: str) -> bool:
     """The cart said OK: the record leaves the stack. False: the claim was lost, nothing changed."""
+    if db.dialect == "sqlite":
+        with _sqlite_write(db) as cursor:
+            cursor.execute(_SQLITE_DELETE, (record_id, claim_token))
+            return bool(cursor.rowcount == 1)
     return _settle(db, _DELETE, record_id, claim_token)
 
 
@@ -301,6 +430,10 @@ def delete_delivered_many(db: Database, delivered: Collection[tuple[int, str]]) 
     """
     if not delivered:
         return set()
+    if db.dialect == "sqlite":
+        with _sqlite_write(db) as cursor:
+            cursor.execute(_SQLITE_DELETE_MANY, {"pairs": _pairs_json(delivered)})
+            return {row[0] for row in cursor.fetchall()}
     with db.transaction() as session:
         return _delete_many(session.connection(), delivered)
 
@@ -355,6 +488,23 @@ def hold(
 def release(db: Database, record_id: int, claim_token: str) -> bool:
     """Give a claimed record back unsent (graceful stop): due again at once, attempts unchanged."""
     return _settle(db, _RELEASE, record_id, claim_token)
+
+
+def release_many(db: Database, claimed: Collection[tuple[int, str]]) -> int:
+    """``release`` for a batch of (record id, claim token) pairs in one transaction (the records a
+    controller claimed ahead and gives back on pause or stop). Returns how many were released."""
+    if not claimed:
+        return 0
+    if db.dialect == "sqlite":
+        with _sqlite_write(db) as cursor:
+            cursor.execute(_SQLITE_RELEASE_MANY, {"pairs": _pairs_json(claimed)})
+            return int(cursor.rowcount)
+    with db.transaction() as session:
+        connection = session.connection()
+        return sum(
+            int(connection.execute(_RELEASE, {"record_id": i, "token": t}).rowcount)
+            for i, t in claimed
+        )
 
 
 def next_due_at(db: Database, *, queued_by: str | None = None) -> datetime | None:

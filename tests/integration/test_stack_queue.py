@@ -234,6 +234,33 @@ def test_a_controller_that_lost_its_claim_cannot_settle(any_db: Database) -> Non
     assert not queue.delete_delivered(any_db, rid, claim_b.claim_token)  # already gone
 
 
+def test_batch_delete_and_release_are_fenced_per_record(any_db: Database) -> None:
+    """Batched settles (the controller's feed loop) change exactly the records whose own token
+    they name: a stale token, another record's token or an unknown id changes nothing."""
+    orders = make_orders(any_db, 4)
+    ids = [enqueue(any_db, o)[0] for o in orders]
+    first = queue.claim(any_db, "A", limit=4, lease=LEASE, now=T0)
+    assert [r.id for r in first] == ids
+    late = T0 + LEASE + timedelta(seconds=1)
+    (b_claim,) = queue.claim(any_db, "B", limit=1, lease=LEASE, now=late)  # A's first lapsed
+    assert b_claim.id == ids[0]
+    a0, a1, a2, a3 = first
+    deleted = queue.delete_delivered_many(
+        any_db,
+        [(a0.id, a0.claim_token), (a1.id, a1.claim_token), (a2.id, a3.claim_token), (999, "x")],
+    )
+    assert deleted == {a1.id}  # a0 lost its claim to B; a2 was named with a3's token
+    assert queue.release_many(any_db, [(a0.id, a0.claim_token), (a2.id, a2.claim_token)]) == 1
+    rows = stack_rows(any_db)
+    assert set(rows) == {a0.id, a2.id, a3.id}
+    assert rows[a0.id].claim_token == b_claim.claim_token and rows[a0.id].claimed_by == "B"
+    assert rows[a2.id].claim_token is None and rows[a2.id].claimed_by == ""
+    assert rows[a3.id].claim_token == a3.claim_token
+    assert queue.release_many(any_db, []) == 0 and queue.delete_delivered_many(any_db, []) == set()
+    # The released record is due again at once; the others stay claimed.
+    assert [r.id for r in queue.claim(any_db, "C", limit=4, lease=LEASE, now=T0)] == [a2.id]
+
+
 def test_release_gives_a_record_back_unsent(sqlite_db: Database) -> None:
     (a,) = make_orders(sqlite_db, 1)
     (rid,) = enqueue(sqlite_db, a)

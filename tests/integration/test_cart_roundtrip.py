@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from ordermanager import secrets
 from ordermanager.carts.protocol import CartConfig, Connector
+from ordermanager.carts.registry import connector_class
 from ordermanager.carts.senders import ConnectorSender
 from ordermanager.carts.status_map import ActionKind, CartAction, no_mapping_message, set_mapping
 from ordermanager.carts.woocommerce import WooCommerceConnector
@@ -43,11 +44,12 @@ from ordermanager.settings import set_setting
 from ordermanager.stack.controller import StackController
 from ordermanager.stack.delivery import Delivered, DeliveryConfig, Outcome
 from ordermanager.stack.queue import ClaimedRecord
-from ordermanager.stack.records import retry_now
+from ordermanager.stack.records import list_records, retry_now
 from ordermanager.status.defaults import load_defaults
 from ordermanager.status.labels import ensure_label
 from ordermanager.sync.cycle import run_sync
 from ordermanager.workstation import workstation_id
+from tests import factories
 from tests.cart_support import fake_woocommerce
 from tests.cart_support.roundtrip import ADAPTERS, FULL, PART, Adapter
 
@@ -308,6 +310,38 @@ def test_round_trip__next_sync_keeps_the_labels_and_echoes_nothing(
     assert (result.created, result.skipped) == (0, [])
     assert store_state(sqlite_db, done.order_ids) == before
     assert [r.id for r in stack_rows(sqlite_db)] == stack
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        pytest.param(
+            kind,
+            marks=pytest.mark.xfail(
+                strict=True,
+                raises=AssertionError,
+                reason="ordermanager/stack/records.KIND_NAMES has no 'vendure', so the stack "
+                "window and the operator log name a Vendure cart 'vendure · <name>'",
+            ),
+        )
+        if kind == "vendure"
+        else kind
+        for kind in sorted(ADAPTERS)
+        if kind != "generic"  # a generic cart is named by its script's host
+    ],
+)
+def test_stack_view__names_each_cart_kind_as_its_connector_does(
+    sqlite_db: Database, kind: str
+) -> None:
+    with sqlite_db.transaction() as session:
+        load_defaults(session)
+        set_setting(session, "UseStatusUpdates", True)
+        spec = factories.Spec(number="1001", cart_name="Störe", cart_kind=kind)
+        order_id = factories.order(session, spec).id
+    with sqlite_db.transaction() as session:
+        actions.set_label(session, order_id, "On Hold", changed_by="dana")
+    (view,) = list_records(sqlite_db)
+    assert view.target == f"{connector_class(kind).title} · Störe"
 
 
 def _cancel_record(remote: str, cart: CartConfig) -> ClaimedRecord:

@@ -23,7 +23,6 @@ from ordermanager.db.models import (
     Shipment,
     ShipmentItem,
     TrackingNumber,
-    table_of,
 )
 from ordermanager.orders.actions import clean_tracking
 from ordermanager.orders.bulk import BulkResult, Progress, run_chunked
@@ -33,7 +32,9 @@ from ordermanager.status.batch import (
     ItemSnapshot,
     OrderSnapshot,
     fire_event_many,
+    insert_values,
     label_names,
+    sqlite_rows,
     update_by_id,
 )
 from ordermanager.status.events import Event
@@ -101,6 +102,39 @@ def _shipped(session: Session, order_ids: Sequence[int]) -> dict[int, int]:
     return {item_id: int(quantity or 0) for item_id, quantity in rows}
 
 
+def _insert_shipments(
+    session: Session, order_ids: list[int], carrier: str, now: datetime
+) -> dict[int, int]:
+    """One new shipment per order; returns each order's shipment id. One shipment per order, so
+    the order id tells which new id is whose (RETURNING order is not promised)."""
+    rows = [
+        {"order_id": i, "carrier": carrier, "service": "", "shipped_at": now} for i in order_ids
+    ]
+    if session.get_bind().dialect.name != "sqlite":
+        returned = session.execute(insert(Shipment).returning(Shipment.order_id, Shipment.id), rows)
+        return {order_id: shipment_id for order_id, shipment_id in returned}
+    # SQLite: multi-row INSERT ... RETURNING on the driver, a few hundred rows per statement
+    # (SQLAlchemy's own batching processes every parameter of every row in Python first).
+    keys = ("order_id", "carrier", "service", "shipped_at")
+    values = sqlite_rows(rows, keys, (3,))
+    connection = session.connection()
+    shipment_of: dict[int, int] = {}
+    for start in range(0, len(values), _SHIPMENTS_PER_STATEMENT):
+        part = values[start : start + _SHIPMENTS_PER_STATEMENT]
+        sql = (
+            "INSERT INTO shipments (order_id, carrier, service, shipped_at) VALUES "
+            + ", ".join(["(?, ?, ?, ?)"] * len(part))
+            + " RETURNING order_id, id"
+        )
+        flat = [value for row in part for value in row]
+        shipment_of.update((row[0], row[1]) for row in connection.exec_driver_sql(sql, tuple(flat)))
+    return shipment_of
+
+
+# 4 parameters each: within SQLite's smallest limit of bound parameters per statement (999).
+_SHIPMENTS_PER_STATEMENT = 240
+
+
 def ship_orders(
     session: Session,
     order_ids: Sequence[int],
@@ -137,28 +171,24 @@ def ship_orders(
         return outcome
 
     now = datetime.now(UTC)
-    # One shipment per order, so the order id tells which new id is whose. Asking for the rows
-    # back in parameter order instead makes SQLite insert them one statement at a time.
-    new_shipments = session.execute(
-        insert(Shipment).returning(Shipment.order_id, Shipment.id),
+    shipment_of = _insert_shipments(session, [o.id for o, _ in ready], carrier.strip()[:50], now)
+    shipment_ids = [shipment_of[o.id] for o, _ in ready]
+    insert_values(
+        session,
+        TrackingNumber,
+        ("shipment_id", "number"),
         [
-            {"order_id": o.id, "carrier": carrier.strip()[:50], "service": "", "shipped_at": now}
-            for o, _ in ready
+            (shipment_id, number)
+            for shipment_id, (order, _) in zip(shipment_ids, ready, strict=True)
+            for number in numbers.get(order.id, [])
         ],
     )
-    shipment_of = {order_id: shipment_id for order_id, shipment_id in new_shipments}
-    shipment_ids = [shipment_of[o.id] for o, _ in ready]
-    tracking_rows = [
-        {"shipment_id": shipment_id, "number": number}
-        for shipment_id, (order, _) in zip(shipment_ids, ready, strict=True)
-        for number in numbers.get(order.id, [])
-    ]
-    if tracking_rows:
-        session.execute(insert(table_of(TrackingNumber)), tracking_rows)
-    session.execute(
-        insert(table_of(ShipmentItem)),
+    insert_values(
+        session,
+        ShipmentItem,
+        ("shipment_id", "line_item_id", "quantity"),
         [
-            {"shipment_id": shipment_id, "line_item_id": item.id, "quantity": quantity}
+            (shipment_id, item.id, quantity)
             for shipment_id, (_, lines) in zip(shipment_ids, ready, strict=True)
             for item, quantity in lines
         ],
@@ -169,9 +199,21 @@ def ship_orders(
 
     writes = BatchWrites()
     names = label_names(session)
-    for event, targets in (
-        (Event.ITEM_SHIPPED, [(o, [item.id for item, _ in lines]) for o, lines in ready]),
-        (Event.ORDER_SHIPPED, [(o, None) for o, _ in ready]),
+    # What each shipment holds travels with the order's update, as actions.ship sends it (a
+    # bulk ship ships everything left, so each shipment completes its order).
+    shipments = {
+        o.id: {
+            "shipment_lines": [
+                {"remote_id": item.remote_id, "sku": item.sku, "quantity": quantity}
+                for item, quantity in lines
+            ],
+            "shipment_complete": True,
+        }
+        for o, lines in ready
+    }
+    for event, targets, extras in (
+        (Event.ITEM_SHIPPED, [(o, [item.id for item, _ in lines]) for o, lines in ready], None),
+        (Event.ORDER_SHIPPED, [(o, None) for o, _ in ready], shipments),
     ):
         outcome.queued += fire_event_many(
             session,
@@ -183,6 +225,7 @@ def ship_orders(
             changed_by=changed_by,
             tracking=numbers,
             carrier=carrier,
+            extras=extras,
         )
     writes.write(session)
     outcome.done.extend(o.id for o, _ in ready)

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from ordermanager.db.models import (
@@ -26,13 +28,15 @@ from ordermanager.db.models import (
     StatusUpdate,
     table_of,
 )
+from ordermanager.db.types import UTCDateTime
 from ordermanager.stack.notify import announce_queued
 from ordermanager.status.capabilities import can_take_status_updates
 from ordermanager.status.events import Event, event_info
 from ordermanager.status.firing import event_settings, status_update_row, status_updates_on
+from ordermanager.workstation import workstation_id
 
 
-@dataclass
+@dataclass(slots=True)
 class ItemSnapshot:
     id: int
     remote_id: str
@@ -41,7 +45,7 @@ class ItemSnapshot:
     label_id: int | None
 
 
-@dataclass
+@dataclass(slots=True)
 class OrderSnapshot:
     id: int
     remote_id: str
@@ -66,10 +70,9 @@ class BatchWrites:
         # Core statements on the tables: the ORM's bulk path costs as much again per row here.
         update_by_id(session, Order, "status_label_id", self.order_labels)
         update_by_id(session, LineItem, "status_label_id", self.item_labels)
-        if self.history:
-            session.execute(insert(table_of(LabelChange)), self.history)
+        insert_rows(session, LabelChange, self.history)
         if self.records:
-            session.execute(insert(table_of(StatusUpdate)), self.records)
+            insert_rows(session, StatusUpdate, self.records)
             announce_queued(session)
 
 
@@ -80,12 +83,105 @@ def update_by_id(
     if not values:
         return
     table = table_of(model)
+    if session.get_bind().dialect.name == "sqlite":
+        _sqlite_executemany(
+            session,
+            f"UPDATE {table.name} SET {column} = ? WHERE id = ?",
+            [(_sqlite_value(v), i) for i, v in values.items()],
+        )
+        return
     statement = (
         update(table)
         .where(table.c.id == bindparam("row_id"))
         .values({column: bindparam("new_value")})
     )
     session.execute(statement, [{"row_id": i, "new_value": v} for i, v in values.items()])
+
+
+def insert_rows(session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> None:
+    """INSERT many rows (each with the same keys) in one executemany.
+
+    On SQLite the rows go straight to the driver's executemany: for 10,000 orders SQLAlchemy's
+    per-row parameter processing cost more than SQLite's own work. Timestamps are converted as
+    UTCDateTime would. Every column with a Python-side default must be in the rows (asserted),
+    since those defaults are applied by SQLAlchemy only. PostgreSQL keeps the Core statement.
+    """
+    if not rows:
+        return
+    table = table_of(model)
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(insert(table), list(rows))
+        return
+    keys = tuple(rows[0])
+    sql, times = _sqlite_insert(table, keys)
+    _sqlite_executemany(session, sql, sqlite_rows(rows, keys, times))
+
+
+def insert_values(
+    session: Session, model: type[Base], keys: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """``insert_rows`` for rows given as tuples in ``keys`` order (no timestamps among them on
+    SQLite): a chunk's shipment lines need no dict per row."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "sqlite":
+        insert_rows(session, model, [dict(zip(keys, row, strict=True)) for row in rows])
+        return
+    sql, times = _sqlite_insert(table_of(model), keys)
+    if times:
+        raise ValueError("insert_values: pass rows with timestamps to insert_rows")
+    _sqlite_executemany(session, sql, list(rows))
+
+
+def sqlite_rows(
+    rows: Sequence[Mapping[str, Any]], keys: tuple[str, ...], times: tuple[int, ...]
+) -> list[Any]:
+    """Parameter rows for the driver: the values of ``keys`` in order, timestamps (at the
+    positions ``times``) as SQLite text. A chunk shares a few timestamps: each converts once."""
+    if len(keys) == 1:
+        return [(row[keys[0]],) for row in rows]
+    getter = itemgetter(*keys)
+    if not times:
+        return [getter(row) for row in rows]
+    converted: dict[datetime, str] = {}
+    values = []
+    for row in rows:
+        value = list(getter(row))
+        for i in times:
+            stamp = value[i]
+            if stamp is not None:
+                text = converted.get(stamp)
+                if text is None:
+                    text = converted[stamp] = _sqlite_time(stamp)
+                value[i] = text
+        values.append(tuple(value))
+    return values
+
+
+@lru_cache(maxsize=32)
+def _sqlite_insert(table: Table, keys: tuple[str, ...]) -> tuple[str, tuple[int, ...]]:
+    """The INSERT text for these columns, and the positions of those holding timestamps."""
+    missing = [c.key for c in table.columns if c.key not in keys and c.default is not None]
+    if missing:
+        raise ValueError(f"insert_rows({table.name}): give {', '.join(missing)} explicitly")
+    columns = ", ".join(keys)
+    marks = ", ".join("?" for _ in keys)
+    times = tuple(i for i, k in enumerate(keys) if isinstance(table.c[k].type, UTCDateTime))
+    return f"INSERT INTO {table.name} ({columns}) VALUES ({marks})", times
+
+
+def _sqlite_time(value: datetime) -> str:
+    """What UTCDateTime stores on SQLite: naive UTC text with microseconds."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _sqlite_value(value: Any) -> Any:
+    return _sqlite_time(value) if isinstance(value, datetime) else value
+
+
+def _sqlite_executemany(session: Session, sql: str, values: list[Any]) -> None:
+    # exec_driver_sql runs inside the session's transaction and does no per-row processing.
+    session.connection().exec_driver_sql(sql, values)
 
 
 def label_names(session: Session) -> dict[int, str]:
@@ -103,8 +199,10 @@ def fire_event_many(
     changed_by: str = "",
     tracking: Mapping[int, Sequence[str]] | None = None,
     carrier: str = "",
+    extras: Mapping[int, Mapping[str, Any]] | None = None,
 ) -> int:
-    """Fire ``event`` on each (order, item ids or None for all); returns the records queued."""
+    """Fire ``event`` on each (order, item ids or None for all); returns the records queued.
+    ``extras``: more payload per order id (a ship event's shipment lines, as fire_event's)."""
     info = event_info(event)
     if not status_updates_on(session):
         return 0
@@ -114,6 +212,8 @@ def fire_event_many(
     order_label = settings.order_label_id if info.takes_order_label else None
     item_label = settings.item_label_id if info.takes_item_label else None
     queued = 0
+    queued_by = workstation_id()
+    capable: dict[str, bool] = {}
     for order, item_ids in targets:
 
         def history(
@@ -146,7 +246,10 @@ def fire_event_many(
                     item.label_id = writes.item_labels[item.id] = item_label
                     changed.append(item)
         if (order_changed or changed) and settings.notify_cart:
-            if not can_take_status_updates(order.cart_kind):
+            able = capable.get(order.cart_kind)
+            if able is None:
+                able = capable[order.cart_kind] = can_take_status_updates(order.cart_kind)
+            if not able:
                 continue
             writes.records.append(
                 status_update_row(
@@ -170,6 +273,8 @@ def fire_event_many(
                     tracking=(tracking or {}).get(order.id, ()),
                     carrier=carrier,
                     now=now,
+                    extra=extras.get(order.id) if extras else None,
+                    queued_by=queued_by,
                 )
             )
             queued += 1

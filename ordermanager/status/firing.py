@@ -274,6 +274,27 @@ def _queue(
     return record.id
 
 
+# The same text as json.dumps(value, ensure_ascii=False), from one encoder built once: dumps builds
+# a new encoder on every call with these arguments, and a bulk ship encodes three values per order.
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
+_PAYLOAD_KEYS = frozenset(
+    {
+        "idempotency_key",
+        "event",
+        "event_name",
+        "cart",
+        "order",
+        "order_label",
+        "order_label_changed",
+        "items",
+        "tracking",
+        "queued_at",
+    }
+)
+
+
 def status_update_row(
     info: EventInfo,
     *,
@@ -289,12 +310,14 @@ def status_update_row(
     carrier: str,
     now: datetime,
     extra: Mapping[str, Any] | None = None,
+    queued_by: str | None = None,
 ) -> dict[str, Any]:
     """The column values of one stack record: what a cart needs, and a fresh idempotency key.
-    One builder for the one-order and the bulk paths, so both queue the same record."""
+    One builder for the one-order and the bulk paths, so both queue the same record.
+    ``queued_by``: this workstation's id when the caller already has it (a bulk path asks once)."""
     key = uuid.uuid4().hex
     tracking_doc = {"numbers": list(tracking), "carrier": carrier}
-    payload: dict[str, Any] = {
+    head: dict[str, Any] = {
         "idempotency_key": key,
         "event": info.key.value,
         "event_name": info.name,
@@ -302,20 +325,28 @@ def status_update_row(
         "order": {"id": order_id, "remote_id": order_remote_id, "number": order_number},
         "order_label": order_label,
         "order_label_changed": order_changed,
-        "items": item_changes,
-        "tracking": tracking_doc,
-        "queued_at": now.isoformat(),
     }
-    if extra:
-        payload.update(extra)
+    items_text, tracking_text = _encode(item_changes), _encode(tracking_doc)
+    if extra and not _PAYLOAD_KEYS.isdisjoint(extra):  # extra overrides a key in place: rare
+        payload = {**head, "items": item_changes, "tracking": tracking_doc}
+        payload["queued_at"] = now.isoformat()
+        payload_text = _encode({**payload, **extra})
+    else:
+        # The payload's text as _encode(payload) writes it, from the pieces already encoded
+        # (items and tracking are columns of their own too): dicts keep their keys in order.
+        payload_text = (
+            f'{_encode(head)[:-1]}, "items": {items_text}, "tracking": {tracking_text}, '
+            f'"queued_at": {_encode(now.isoformat())}'
+            + (f", {_encode(dict(extra))[1:-1]}}}" if extra else "}")
+        )
     return {
         "order_id": order_id,
         "cart_id": cart_id,
         "event": info.key.value,
         "order_label": order_label,
-        "item_changes": json.dumps(item_changes, ensure_ascii=False),
-        "tracking": json.dumps(tracking_doc, ensure_ascii=False),
-        "payload": json.dumps(payload, ensure_ascii=False),
+        "item_changes": items_text,
+        "tracking": tracking_text,
+        "payload": payload_text,
         "idempotency_key": key,
         "queued_at": now,
         "state": "queued",
@@ -323,5 +354,5 @@ def status_update_row(
         "next_attempt_at": now,
         "last_error": "",
         "claimed_by": "",
-        "queued_by": workstation_id(),
+        "queued_by": workstation_id() if queued_by is None else queued_by,
     }

@@ -38,6 +38,14 @@ def _store(session: Session) -> list[int]:
     return ids
 
 
+def _payload(text: str) -> dict[str, object]:
+    """A record's payload without what differs between two runs (its key and queue time); the
+    rest (shipment lines included) is what a cart gets, so both paths must agree on it."""
+    payload = json.loads(text)
+    assert payload.pop("idempotency_key") and payload.pop("queued_at")
+    return payload
+
+
 def _snapshot(session: Session) -> dict[str, object]:
     def label(o: Order) -> object:
         return (
@@ -60,7 +68,8 @@ def _snapshot(session: Session) -> dict[str, object]:
     return {
         "orders": [label(o) for o in orders],
         "records": [
-            (r.order_id, r.event, r.order_label, json.loads(r.item_changes), json.loads(r.tracking))
+            (r.order_id, r.event, r.order_label, json.loads(r.item_changes), json.loads(r.tracking),
+             _payload(r.payload))
             for r in records
             if r.event in ("item_shipped", "order_shipped")
         ],

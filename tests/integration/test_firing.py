@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -12,8 +13,8 @@ from sqlalchemy.orm import Session
 from ordermanager.db.engine import Database
 from ordermanager.db.models import LabelChange, LineItem, Order, StatusUpdate
 from ordermanager.settings import set_setting
-from ordermanager.status.events import Event, set_assignment
-from ordermanager.status.firing import fire_event
+from ordermanager.status.events import Event, event_info, set_assignment
+from ordermanager.status.firing import fire_event, status_update_row
 from tests import factories
 from tests.factories import Item, Spec
 
@@ -204,3 +205,55 @@ def test_fire_event__failure_mid_transaction_leaves_nothing(any_db: Database) ->
         assert order.status_label is not None and order.status_label.name == "Old"
         assert _count(session, StatusUpdate) == 0
         assert _count(session, LabelChange) == history_before
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        None,
+        {
+            "shipment_lines": [{"remote_id": "7", "sku": "Ä-1", "quantity": 2}],
+            "shipment_complete": True,
+        },
+        {"order_label": "Overridden", "note": "ü"},  # a key of its own replaced in place
+    ],
+)
+def test_status_update_row__payload_text_is_the_payload_as_json_dumps_writes_it(
+    extra: dict[str, object] | None,
+) -> None:
+    """The row builder assembles the payload text from pieces it encodes once; the text must be
+    exactly what json.dumps writes for the payload (key order, separators, non-ASCII kept)."""
+    items = [{"line_item_id": 1, "remote_id": "7", "sku": 'Ä"1', "label": "Item Shipped"}]
+    row = status_update_row(
+        event_info(Event.ORDER_SHIPPED),
+        order_id=5,
+        order_remote_id="r-5",
+        order_number="№5",
+        cart_id=2,
+        cart_kind="generic",
+        order_label="Shipped",
+        order_changed=True,
+        item_changes=items,
+        tracking=["1Z999"],
+        carrier="UPS",
+        now=datetime(2026, 11, 23, 12, 0, tzinfo=UTC),
+        extra=extra,
+        queued_by="ws-1",
+    )
+    expected = {
+        "idempotency_key": row["idempotency_key"],
+        "event": "order_shipped",
+        "event_name": event_info(Event.ORDER_SHIPPED).name,
+        "cart": {"id": 2, "kind": "generic"},
+        "order": {"id": 5, "remote_id": "r-5", "number": "№5"},
+        "order_label": "Shipped",
+        "order_label_changed": True,
+        "items": items,
+        "tracking": {"numbers": ["1Z999"], "carrier": "UPS"},
+        "queued_at": "2026-11-23T12:00:00+00:00",
+        **(extra or {}),
+    }
+    assert row["payload"] == json.dumps(expected, ensure_ascii=False)
+    assert row["item_changes"] == json.dumps(items, ensure_ascii=False)
+    assert row["tracking"] == json.dumps(expected["tracking"], ensure_ascii=False)
+    assert row["queued_by"] == "ws-1"

@@ -79,6 +79,14 @@ class Adapter:
         """The label arrived as an order note (COMMENT without notifying the customer)."""
         raise NotImplementedError
 
+    def lose_next_ship_answer(self) -> None:
+        """The store carries out the next shipment request and its answer never arrives."""
+        raise NotImplementedError
+
+    def answer_was_lost(self) -> bool:
+        """Whether the lost answer happened (the scripted fault was used up)."""
+        raise NotImplementedError
+
 
 def note_text(label: str) -> str:
     """The note a COMMENT mapping writes for a label without tracking (UpdateView.comment)."""
@@ -88,12 +96,33 @@ def note_text(label: str) -> str:
 # -- WooCommerce --------------------------------------------------------------------------------
 
 
+class LosingWooCommerce(fake_woocommerce.FakeWooCommerce):
+    """The WooCommerce fake, able to add a note and then never answer (until it stops)."""
+
+    lose_note = False
+    lost = False
+
+    def add_note(self, order_id: int, body: Any) -> tuple[int, Any]:
+        answer = super().add_note(order_id, body)
+        if self.lose_note:
+            self.lose_note, self.lost = False, True
+            self.stopping.wait(30)
+        return answer
+
+
 class WooCommerceAdapter(Adapter):
     kind = "woocommerce"
     cart_name = "Wöö Störe"
 
     def __init__(self) -> None:
-        self.fake = fake_woocommerce.FakeWooCommerce()
+        self.fake = LosingWooCommerce()
+
+    def lose_next_ship_answer(self) -> None:
+        # Shipping is a status PUT (repeatable as it is) and the tracking note: lose the note's.
+        self.fake.lose_note = True
+
+    def answer_was_lost(self) -> bool:
+        return self.fake.lost
 
     def server(self) -> AbstractContextManager[Any]:
         return self.fake
@@ -161,6 +190,12 @@ class ShopifyAdapter(Adapter):
 
     def __init__(self) -> None:
         self.fake = fake_shopify.FakeShopify()
+
+    def lose_next_ship_answer(self) -> None:
+        self.fake.fail("FulfillmentCreate", fake_shopify.Fault(lose=True))
+
+    def answer_was_lost(self) -> bool:
+        return self.fake.faults["FulfillmentCreate"] == []
 
     def server(self) -> AbstractContextManager[Any]:
         return self.fake
@@ -243,6 +278,12 @@ class Magento2Adapter(Adapter):
     def __init__(self) -> None:
         self.fake = fake_magento2.FakeMagento2()
 
+    def lose_next_ship_answer(self) -> None:
+        self.fake.fail("ship", fake_magento2.Fault(504, after=True))
+
+    def answer_was_lost(self) -> bool:
+        return self.fake.faults["ship"] == []
+
     def server(self) -> AbstractContextManager[Any]:
         return self.fake
 
@@ -315,6 +356,12 @@ class BigCommerceAdapter(Adapter):
 
     def __init__(self) -> None:
         self.fake = fake_bigcommerce.FakeBigCommerce()
+
+    def lose_next_ship_answer(self) -> None:
+        self.fake.fail("ship", fake_bigcommerce.Fault(lose_answer=True))
+
+    def answer_was_lost(self) -> bool:
+        return self.fake.faults["ship"] == []
 
     def server(self) -> AbstractContextManager[Any]:
         return self.fake
@@ -390,6 +437,12 @@ class VendureAdapter(Adapter):
     def __init__(self) -> None:
         self.fake = fake_vendure.FakeVendure()
 
+    def lose_next_ship_answer(self) -> None:
+        self.fake.fail("addFulfillmentToOrder", fake_vendure.Fault(lose_answer=True))
+
+    def answer_was_lost(self) -> bool:
+        return self.fake.faults["addFulfillmentToOrder"] == []
+
     def server(self) -> AbstractContextManager[Any]:
         return self.fake
 
@@ -464,10 +517,12 @@ class StatusPost:
 
 class GenericStore(generic_cart.GenericCart):
     """The generic cart's script with both sides: signed GETs for the download (the base class)
-    and signed POSTs of status updates, each recorded and answered ``OK`` as the docs say."""
+    and signed POSTs of status updates, each recorded and answered ``OK`` as the docs say (an
+    update whose idempotency key was applied before is not applied again)."""
 
     def __init__(self, secret: str) -> None:
         self.posts: list[StatusPost] = []
+        self.lose_next = False  # apply the next update, then never answer (until it stops)
         super().__init__(secret, page_size=3)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -489,6 +544,10 @@ class GenericStore(generic_cart.GenericCart):
                     store.posts.append(
                         StatusPost(self.headers.get("Idempotency-Key", ""), good, json.loads(body))
                     )
+                    lose, store.lose_next = store.lose_next, False
+                if lose:
+                    store._stop.wait()
+                    return
                 if good:
                     self._send(200, b"OK", "text/plain")
                 else:
@@ -504,8 +563,19 @@ class GenericStore(generic_cart.GenericCart):
         self.stop()
 
     def posts_for(self, remote: str) -> list[StatusPost]:
+        """Every POST for the order, repeats included."""
         with self._lock:
             return [p for p in self.posts if p.payload["order"]["remote_id"] == remote]
+
+    def applied_for(self, remote: str) -> list[StatusPost]:
+        """The updates the script applied for the order: each idempotency key once."""
+        seen: set[str] = set()
+        applied = []
+        for post in self.posts_for(remote):
+            if post.signature_ok and post.idempotency_key not in seen:
+                seen.add(post.idempotency_key)
+                applied.append(post)
+        return applied
 
 
 class GenericAdapter(Adapter):
@@ -516,6 +586,14 @@ class GenericAdapter(Adapter):
 
     def __init__(self) -> None:
         self.fake = GenericStore(self.SECRET)
+
+    def lose_next_ship_answer(self) -> None:
+        self.fake.lose_next = True
+
+    def answer_was_lost(self) -> bool:
+        # Sent again with the same key: the script drops the repeat (docs: Idempotency).
+        keys = [p.idempotency_key for p in self.fake.posts]
+        return not self.fake.lose_next and len(keys) == 2 and keys[0] == keys[1]
 
     def server(self) -> AbstractContextManager[Any]:
         return self.fake
@@ -543,7 +621,7 @@ class GenericAdapter(Adapter):
         return self.fake.posts_for(remote)
 
     def _post(self, remote: str) -> dict[str, Any]:
-        (post,) = self.fake.posts_for(remote)
+        (post,) = self.fake.applied_for(remote)
         assert post.signature_ok and post.idempotency_key == post.payload["idempotency_key"]
         return post.payload
 

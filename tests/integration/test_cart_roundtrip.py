@@ -123,8 +123,9 @@ def drain(db: Database, held: int, timeout: float = 30.0) -> list[StatusUpdate]:
         concurrency=1,
         poll_interval=0.1,
         lease=timedelta(seconds=5),
+        backoff_base=0.05,  # a transient failure is tried again within a tenth of a second
         # Real keyring secrets (no override) and no rate limit; short timeouts on loopback.
-        delivery=DeliveryConfig(rate_per_second=0.0, connect_timeout=2.0, read_timeout=5.0),
+        delivery=DeliveryConfig(rate_per_second=0.0, connect_timeout=2.0, read_timeout=2.0),
     )
     controller.start()
     pause = threading.Event()
@@ -276,6 +277,27 @@ def store_state(db: Database, order_ids: list[int]) -> list[tuple[object, ...]]:
             )
             for order in (session.get_one(Order, oid) for oid in order_ids)
         ]
+
+
+def test_round_trip__lost_answer_to_a_shipment_is_sent_again_and_ships_once(
+    sqlite_db: Database, cart: Adapter
+) -> None:
+    """The store shipped but its answer never arrived: the controller tries again later (same
+    record, same idempotency key), the connector finds the shipment, and the cart has one."""
+    db = sqlite_db
+    cart_id = add_store(db, cart)
+    remote = cart.add_order(0, *CUSTOMERS[0], T0)
+    assert run_sync(db, cart_id).created == 1
+    with db.session() as session:
+        order_id = session.execute(select(Order.id).where(Order.remote_id == remote)).scalar_one()
+    with db.transaction() as session:
+        actions.ship(session, order_id, tracking=[FULL.number], carrier=FULL.carrier)
+    cart.lose_next_ship_answer()
+
+    assert drain(db, held=0) == []
+
+    assert cart.answer_was_lost()
+    cart.assert_shipped(remote, FULL)
 
 
 @pytest.mark.parametrize(

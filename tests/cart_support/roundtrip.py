@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
 from contextlib import AbstractContextManager
 from copy import deepcopy
 from dataclasses import dataclass
@@ -102,12 +103,26 @@ class LosingWooCommerce(fake_woocommerce.FakeWooCommerce):
     lose_note = False
     lost = False
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._silent: set[int] = set()  # handler threads whose answer is lost
+        self._server.RequestHandlerClass = _LosingHandler
+
     def add_note(self, order_id: int, body: Any) -> tuple[int, Any]:
         answer = super().add_note(order_id, body)
         if self.lose_note:
             self.lose_note, self.lost = False, True
+            self._silent.add(threading.get_ident())
             self.stopping.wait(30)
         return answer
+
+
+class _LosingHandler(fake_woocommerce._Handler):
+    def _send(self, *args: Any, **kwargs: Any) -> None:
+        store: LosingWooCommerce = self.server.store
+        if threading.get_ident() in store._silent:
+            return  # the client gave up long ago: nothing to write to
+        super()._send(*args, **kwargs)
 
 
 class WooCommerceAdapter(Adapter):

@@ -38,6 +38,7 @@ class Tracking:
 
 FULL = Tracking("1Z999AA10123456784", "UPS")
 PART = Tracking("JD014600003828", "DHL")
+REST = Tracking("794612345678", "FedEx")
 
 
 class Adapter:
@@ -71,6 +72,10 @@ class Adapter:
 
     def assert_partly_shipped(self, remote: str, tracking: Tracking) -> None:
         """Only ENG-1 (both of them) went out; MUG-1 is still to ship."""
+        raise NotImplementedError
+
+    def assert_rest_shipped(self, remote: str, first: Tracking, rest: Tracking) -> None:
+        """After the partial shipment (``first``), the rest (MUG-1) went out with ``rest``."""
         raise NotImplementedError
 
     def assert_cancelled(self, remote: str) -> None:
@@ -186,6 +191,16 @@ class WooCommerceAdapter(Adapter):
         )
         assert self._notes(remote) == [(text, True)]
 
+    def assert_rest_shipped(self, remote: str, first: Tracking, rest: Tracking) -> None:
+        assert self.fake.orders[int(remote)]["status"] == "completed"
+        assert self._notes(remote) == [
+            (
+                f"Part of your order shipped. Tracking number ({first.carrier}): {first.number}",
+                True,
+            ),
+            (f"Order shipped. Tracking number ({rest.carrier}): {rest.number}", True),
+        ]
+
     def assert_cancelled(self, remote: str) -> None:
         assert self.fake.orders[int(remote)]["status"] == "cancelled"
         assert self._notes(remote) == []
@@ -269,6 +284,14 @@ class ShopifyAdapter(Adapter):
         assert self._left(remote) == {"ENG-1": 0, "MUG-1": 1}
         assert self.fake.orders[int(remote)]["displayFulfillmentStatus"] == "PARTIALLY_FULFILLED"
 
+    def assert_rest_shipped(self, remote: str, first: Tracking, rest: Tracking) -> None:
+        assert self._tracking(remote) == [
+            [{"company": first.carrier, "number": first.number}],
+            [{"company": rest.carrier, "number": rest.number}],
+        ]
+        assert self._left(remote) == {"ENG-1": 0, "MUG-1": 0}
+        assert self.fake.orders[int(remote)]["displayFulfillmentStatus"] == "FULFILLED"
+
     def assert_cancelled(self, remote: str) -> None:
         oid = int(remote)
         assert self.fake.orders[oid]["cancelledAt"] is not None
@@ -346,6 +369,14 @@ class Magento2Adapter(Adapter):
         eid = int(remote)
         assert self._shipped(remote) == [([(tracking.number, tracking.carrier)], {eid * 10 + 1: 2})]
         assert self.fake.orders[eid]["state"] == "processing"
+
+    def assert_rest_shipped(self, remote: str, first: Tracking, rest: Tracking) -> None:
+        eid = int(remote)
+        assert self._shipped(remote) == [
+            ([(first.number, first.carrier)], {eid * 10 + 1: 2}),
+            ([(rest.number, rest.carrier)], {eid * 10 + 2: 1}),
+        ]
+        assert self.fake.orders[eid]["state"] == "complete"
 
     def assert_cancelled(self, remote: str) -> None:
         # Refused (see cancel_refused): the order is still open and nothing else happened to it.
@@ -431,6 +462,14 @@ class BigCommerceAdapter(Adapter):
         assert self._shipments(remote) == [(tracking.number, "", "dhl", {oid * 10 + 1: 2})]
         assert self.fake.orders[oid]["status_id"] == 3
 
+    def assert_rest_shipped(self, remote: str, first: Tracking, rest: Tracking) -> None:
+        oid = int(remote)
+        assert self._shipments(remote) == [
+            (first.number, "", "dhl", {oid * 10 + 1: 2}),
+            (rest.number, "fedex", "fedex", {oid * 10 + 2: 1}),
+        ]
+        assert self.fake.orders[oid]["status_id"] == 2
+
     def assert_cancelled(self, remote: str) -> None:
         oid = int(remote)
         assert self.fake.orders[oid]["status_id"] == 5 and oid not in self.fake.shipments
@@ -507,6 +546,13 @@ class VendureAdapter(Adapter):
             ("Shipped", tracking.carrier, tracking.number, {f"{remote}1": 2})
         ]
         assert self.fake.orders[remote]["state"] == "PartiallyShipped"
+
+    def assert_rest_shipped(self, remote: str, first: Tracking, rest: Tracking) -> None:
+        assert self._fulfillments(remote) == [
+            ("Shipped", first.carrier, first.number, {f"{remote}1": 2}),
+            ("Shipped", rest.carrier, rest.number, {f"{remote}2": 1}),
+        ]
+        assert self.fake.orders[remote]["state"] == "Shipped"
 
     def assert_cancelled(self, remote: str) -> None:
         order = self.fake.orders[remote]
@@ -658,6 +704,32 @@ class GenericAdapter(Adapter):
             {"remote_id": f"li-{n}-1", "sku": "ENG-1", "quantity": 2}
         ]
         assert payload["shipment_complete"] is False
+
+    def assert_rest_shipped(self, remote: str, first: Tracking, rest: Tracking) -> None:
+        n = int(remote) - 1000
+        sent = [
+            (
+                p.payload["event"],
+                p.payload["tracking"],
+                p.payload["shipment_lines"],
+                p.payload["shipment_complete"],
+            )
+            for p in self.fake.applied_for(remote)
+        ]
+        assert sent == [
+            (
+                "order_partially_shipped",
+                {"numbers": [first.number], "carrier": first.carrier},
+                [{"remote_id": f"li-{n}-1", "sku": "ENG-1", "quantity": 2}],
+                False,
+            ),
+            (
+                "order_shipped",
+                {"numbers": [rest.number], "carrier": rest.carrier},
+                [{"remote_id": f"li-{n}-2", "sku": "MUG-1", "quantity": 1}],
+                True,
+            ),
+        ]
 
     def assert_cancelled(self, remote: str) -> None:
         payload = self._post(remote)

@@ -5,7 +5,8 @@
 2. operators ship one order with tracking, ship part of another, cancel a third and set a label
    of the store's own on the fourth by hand;
 3. a real stack controller in Local mode sends the updates: the cart has the shipment, the
-   partial shipment with only the shipped line, the cancel;
+   partial shipment with only the shipped line, the cancel; the rest of the partly shipped order
+   goes out later as a second shipment;
 4. the hand-set label has no mapping, so it is held with the reason and nothing reaches the cart;
 5. once mapped to a note and retried, it arrives as a note;
 6. the next sync cycle brings the cart's changes back without undoing a label or echoing them.
@@ -51,7 +52,7 @@ from ordermanager.sync.cycle import run_sync
 from ordermanager.workstation import workstation_id
 from tests import factories
 from tests.cart_support import fake_woocommerce
-from tests.cart_support.roundtrip import ADAPTERS, FULL, PART, Adapter
+from tests.cart_support.roundtrip import ADAPTERS, FULL, PART, REST, Adapter
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 CUSTOMERS = [
@@ -237,6 +238,12 @@ def round_trip(db: Database, cart: Adapter) -> RoundTrip:
         assert cart.cancel_refused in by_event["order_cancel"].last_error
     cart.assert_cancelled(remotes[CANCEL])
 
+    # The rest of the partly shipped order goes out later: a second shipment, only MUG-1.
+    with db.transaction() as session:
+        actions.ship(session, order_ids[PARTLY], tracking=[REST.number], carrier=REST.carrier)
+    assert [r.id for r in drain(db, held=len(expect_held))] == [r.id for r in left]
+    cart.assert_rest_shipped(remotes[PARTLY], PART, REST)
+
     if not cart.has_mapping:
         # A generic cart's script gets every label as it is and decides what it means.
         cart.assert_noted(remotes[BY_HAND], HAND_LABEL)
@@ -260,7 +267,7 @@ def round_trip(db: Database, cart: Adapter) -> RoundTrip:
     cart.assert_noted(remotes[BY_HAND], HAND_LABEL)
     # The others were not sent again.
     cart.assert_shipped(remotes[SHIP], FULL)
-    cart.assert_partly_shipped(remotes[PARTLY], PART)
+    cart.assert_rest_shipped(remotes[PARTLY], PART, REST)
     cart.assert_cancelled(remotes[CANCEL])
     assert secrets_leaked(db, cart) == []
     assert all(json.loads(r.payload)["order"]["remote_id"] for r in queued)

@@ -86,12 +86,14 @@ def main(database_url: str | None = None) -> int:
         window = launched
         window.show()
         window.start_stack_controller()
+        window.start_sync_scheduler()
         if window.new_store:
             window.open_setup_wizard()  # once: the next start finds the store set up
         return app.exec()
     finally:
         if window is not None:
             window.stack_runner.stop()  # a no-op when closing the window already stopped it
+            window.sync.stop()
         tasks.shutdown(wait=True)
         if window is not None:
             window.database.dispose()

@@ -37,6 +37,7 @@ from ui.stack.runner import StackControllerRunner
 from ui.stack.status_bar import StackStatusButton
 from ui.status_events.editor import StatusEventsDialog
 from ui.status_events.labels_dialog import LabelsDialog
+from ui.sync.wiring import SyncFeature
 from ui.tasks import TaskManager
 from ui.ui_state import UiState
 from ui.wizard.wizard import StoreSetupWizard
@@ -71,6 +72,7 @@ class MainWindow(QMainWindow):
         # controller starts with start_stack_controller(), called by the app once it is shown.
         self.stack_runner = StackControllerRunner(database, tasks, self)
         self.stack_monitor = StackMonitor(database, tasks, self)
+        self.sync = SyncFeature(database, tasks, self)
         self._stack_window: QWidget | None = None
         self.filter_bar = FilterBar(self)
         self.table = OrderTableView(self.model, self)
@@ -169,6 +171,7 @@ class MainWindow(QMainWindow):
         self.stack_status_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         view_menu.addSeparator()
         view_menu.addAction(self.stack_status_action)
+        self.sync.install_menus(view_menu, menus.addMenu("S&ync"))
 
         self.order_actions = OrderActions(
             self, self.database, self._tasks, self.table, self.refresh
@@ -232,6 +235,11 @@ class MainWindow(QMainWindow):
         """Start this app's stack controller (unless the mode is External) and watch the stack."""
         self.stack_runner.start()
         self.stack_monitor.start()
+
+    def start_sync_scheduler(self) -> None:
+        """Sync each cart when its interval is up (kept apart from the stack controller, so tests
+        that start one do not start syncing)."""
+        self.sync.start()
 
     def open_carts_dialog(self) -> None:
         """Setup ▸ Carts…"""
@@ -347,6 +355,7 @@ class MainWindow(QMainWindow):
         self.stack_monitor.stop()
         # Sends in flight finish or go back to the stack; nothing is lost by closing.
         self.stack_runner.stop()
+        self.sync.stop()  # a download in progress stops between pages; its cursor stays
         super().closeEvent(event)
 
 

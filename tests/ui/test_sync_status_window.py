@@ -293,19 +293,26 @@ def test_scheduler_starts_the_due_carts_only(
         runner.stop()
 
 
-def test_sync_feature__menus_and_free_shortcuts_in_the_main_window(
+def test_sync_feature__menus_and_unique_shortcuts_in_the_main_window(
     qtbot: QtBot, open_window: Callable[[], MainWindow], tasks: TaskManager
 ) -> None:
     window = open_window()
-    taken = {
+    shortcuts = [
         action.shortcut().toString()
         for action in window.findChildren(QAction)
         if not action.shortcut().isEmpty()
-    }
-    feature = SyncFeature(window.database, tasks, window)
-    assert {SYNC_STATUS_SHORTCUT, SYNC_NOW_SHORTCUT}.isdisjoint(taken)
-    view_menu, sync_menu = QMenu(window), QMenu(window)
+    ]
+    # The main window's own sync actions hold the shortcuts, and nothing else does.
+    assert shortcuts.count(SYNC_STATUS_SHORTCUT) == 1
+    assert shortcuts.count(SYNC_NOW_SHORTCUT) == 1
+    assert window.sync.status_action.shortcut().toString() == SYNC_STATUS_SHORTCUT
+    assert window.sync.sync_now_action.shortcut().toString() == SYNC_NOW_SHORTCUT
+    menus = {action.text().replace("&", ""): action.menu() for action in window.menuBar().actions()}
+    assert window.sync.status_action in menus["View"].actions()
+    assert window.sync.sync_now_action in menus["Sync"].actions()
 
+    feature = SyncFeature(window.database, tasks, window)
+    view_menu, sync_menu = QMenu(window), QMenu(window)
     feature.install_menus(view_menu, sync_menu)
     feature.status_action.trigger()
 

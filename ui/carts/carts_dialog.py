@@ -144,22 +144,19 @@ class CartsWidget(QWidget):
                 else cart.title
             )
             name = cart.name if cart.enabled else f"{cart.name} (disabled)"
+            keys_missing = cart.connector_installed and not cart.has_secrets and not cart.demo
             cells = (
                 name,
                 kind,
                 cart.base_url or "—",
                 admin.DOWNLOAD_MODE_TITLES.get(cart.download_mode, cart.download_mode),
                 f"{cart.sync_interval_minutes} min",
-                _when(cart.last_sync_at),
+                # Words, not only colour: this cart cannot sync from this computer.
+                "keys missing: Edit…" if keys_missing else _when(cart.last_sync_at),
             )
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                if (
-                    column == 0
-                    and cart.connector_installed
-                    and not cart.has_secrets
-                    and not cart.demo
-                ):
+                if keys_missing and column in (0, len(cells) - 1):
                     # It cannot sync like this; say so where the operator looks first.
                     item.setToolTip(
                         "No secrets for this cart in this computer's keyring: Edit… to enter them."

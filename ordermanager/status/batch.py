@@ -65,15 +65,38 @@ class BatchWrites:
     item_labels: dict[int, int] = field(default_factory=dict)
     history: list[dict[str, Any]] = field(default_factory=list)
     records: list[dict[str, Any]] = field(default_factory=list)
+    # New shipping states by order id (bulk ship), written in the same pass as the labels.
+    order_states: dict[int, str] = field(default_factory=dict)
 
     def write(self, session: Session) -> None:
         # Core statements on the tables: the ORM's bulk path costs as much again per row here.
-        update_by_id(session, Order, "status_label_id", self.order_labels)
+        self._write_orders(session)
         update_by_id(session, LineItem, "status_label_id", self.item_labels)
         insert_rows(session, LabelChange, self.history)
         if self.records:
             insert_rows(session, StatusUpdate, self.records)
             announce_queued(session)
+
+    def _write_orders(self, session: Session) -> None:
+        if not self.order_states or session.get_bind().dialect.name != "sqlite":
+            update_by_id(session, Order, "shipping_state", self.order_states)
+            update_by_id(session, Order, "status_label_id", self.order_labels)
+            return
+        # SQLite: one pass over the orders for both columns (a label id is never NULL, so
+        # coalesce keeps the label of an order whose label did not change).
+        labels = self.order_labels
+        _sqlite_executemany(
+            session,
+            "UPDATE orders SET shipping_state = ?, status_label_id = coalesce(?, status_label_id) "
+            "WHERE id = ?",
+            [(state, labels.get(i), i) for i, state in self.order_states.items()],
+        )
+        update_by_id(
+            session,
+            Order,
+            "status_label_id",
+            {i: label for i, label in labels.items() if i not in self.order_states},
+        )
 
 
 def update_by_id(

@@ -8,7 +8,7 @@ and the stack record commit together or not at all (a transactional outbox).
 from __future__ import annotations
 
 import json
-import uuid
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -295,6 +295,19 @@ _PAYLOAD_KEYS = frozenset(
 )
 
 
+_last_queued_at: tuple[datetime | None, str] = (None, "")
+
+
+def _queued_at(now: datetime) -> str:
+    """``now`` as the payload's encoded queued_at; a bulk path passes one ``now`` per chunk."""
+    global _last_queued_at
+    last, text = _last_queued_at  # one tuple: read and replaced whole, safe across threads
+    if last is not now:
+        text = _encode(now.isoformat())
+        _last_queued_at = (now, text)
+    return text
+
+
 def status_update_row(
     info: EventInfo,
     *,
@@ -315,7 +328,7 @@ def status_update_row(
     """The column values of one stack record: what a cart needs, and a fresh idempotency key.
     One builder for the one-order and the bulk paths, so both queue the same record.
     ``queued_by``: this workstation's id when the caller already has it (a bulk path asks once)."""
-    key = uuid.uuid4().hex
+    key = os.urandom(16).hex()  # 32 hex characters; uuid4().hex costs four times as much
     tracking_doc = {"numbers": list(tracking), "carrier": carrier}
     head: dict[str, Any] = {
         "idempotency_key": key,
@@ -336,7 +349,7 @@ def status_update_row(
         # (items and tracking are columns of their own too): dicts keep their keys in order.
         payload_text = (
             f'{_encode(head)[:-1]}, "items": {items_text}, "tracking": {tracking_text}, '
-            f'"queued_at": {_encode(now.isoformat())}'
+            f'"queued_at": {_queued_at(now)}'
             + (f", {_encode(dict(extra))[1:-1]}}}" if extra else "}")
         )
     return {

@@ -5,8 +5,9 @@
   could otherwise be missed. Re-downloaded orders that did not change are recognised by their
   modification time and change nothing.
 - Each page is written in one transaction (orders, items, search terms, the fired status events
-  and their stack records commit together). Each order gets a savepoint, so one order the database
-  refuses is logged and skipped while the rest of the page imports.
+  and their stack records commit together), set-based (ordermanager.sync.bulk) inside a savepoint.
+  When the database refuses any of it, the page is written again order by order, each order in a
+  savepoint of its own, so the one bad order is logged and skipped while the rest imports.
 - The cursor moves only at the end, after every page committed, to the newest modification time
   seen, but never past an order that failed in a way that may heal (then that order is downloaded
   again next cycle). A cart that cannot be reached or refuses the credentials raises

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from ordermanager import secrets as secret_store
 from ordermanager.carts.errors import ConnectorError
 from ordermanager.carts.protocol import AUTO_INVOICE, DOWNLOAD_MODES, CartConfig, Connector
-from ordermanager.carts.registry import connector_class, connectors
+from ordermanager.carts.registry import connector_class, connectors, kind_title
 from ordermanager.db.engine import Database
 from ordermanager.db.models import Cart, Order
 from ordermanager.errors import InvalidInputError, NotFoundError
@@ -158,7 +158,7 @@ def _info(row: Cart) -> CartInfo:
         id=row.id,
         name=row.name,
         kind=row.kind,
-        title=cls.title if cls is not None else row.kind,
+        title=kind_title(row.kind),
         base_url=row.base_url or "",
         download_mode=row.download_mode,
         sync_interval_minutes=row.sync_interval_minutes,

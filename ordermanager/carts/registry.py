@@ -49,6 +49,19 @@ def connectors() -> dict[str, type[Connector]]:
     return _load()
 
 
+# Kinds without a connector that still appear on orders.
+_OTHER_TITLES = {"manual": "Manual"}
+
+
+def kind_title(kind: str) -> str:
+    """A cart kind as operators read it: its connector's title ("Magento 2"), else the kind."""
+    key = kind.strip().lower()
+    cls = _load().get(key)
+    if cls is not None:
+        return cls.title
+    return _OTHER_TITLES.get(key, kind)
+
+
 def connector_class(kind: str) -> type[Connector]:
     key = kind.strip().lower()
     found = _load().get(key)

@@ -12,6 +12,7 @@ request (the operator chose it).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -42,10 +43,12 @@ class ConnectorSender:
         self.config = config
         self._opener = opener or (lambda c: open_connector(c, timeout=config.timeout()))
         self._connector: Connector | None = None
+        # The controller's workers share one sender per cart: one connector (one client) only.
+        self._open_lock = threading.Lock()
 
-    def _status_map(self) -> StatusMap:
+    def _status_map(self, *, fresh: bool = False) -> StatusMap:
         if self.config.status_maps is not None:
-            mapping = self.config.status_maps(self.cart.id)
+            mapping = self.config.status_maps(self.cart.id, fresh=fresh)
             if isinstance(mapping, StatusMap):
                 return mapping
         return StatusMap(defaults=kind_defaults(self.cart.kind))
@@ -54,19 +57,26 @@ class ConnectorSender:
         label = view_of(record).label
         action = self._status_map().action_for(label)
         if action is None:
+            # Read again before holding: the operator may have just added it and pressed Retry.
+            action = self._status_map(fresh=True).action_for(label)
+        if action is None:
             return Rejected(no_mapping_message(label, self.cart.name))
         if action.kind is ActionKind.SKIP:
             return Delivered(f"label '{label}' is set to 'Don't send' for this cart")
-        if self._connector is None:
-            try:
-                self._connector = self._opener(self.cart)
-            except ConnectorError as exc:
-                return Rejected(str(exc))
-        return self._connector.push_status(record, action)
+        with self._open_lock:
+            if self._connector is None:
+                try:
+                    self._connector = self._opener(self.cart)
+                except ConnectorError as exc:
+                    return Rejected(str(exc))
+            connector = self._connector
+        return connector.push_status(record, action)
 
     def close(self) -> None:
-        if self._connector is not None:
-            self._connector.close()
+        with self._open_lock:
+            if self._connector is not None:
+                self._connector.close()
+                self._connector = None
 
 
 def connector_sender(record: ClaimedRecord, config: DeliveryConfig) -> Sender | None:

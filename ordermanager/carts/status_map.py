@@ -226,11 +226,13 @@ class StatusMapCache:
         self._maps: dict[int, tuple[float, StatusMap]] = {}
         self._lock = threading.Lock()
 
-    def get(self, cart_id: int) -> StatusMap:
+    def get(self, cart_id: int, *, fresh: bool = False) -> StatusMap:
+        """The cart's mapping; ``fresh`` reads it again now (before holding an update for a
+        missing mapping the operator may have added a moment ago)."""
         now = self._clock()
         with self._lock:
             cached = self._maps.get(cart_id)
-            if cached is not None and now - cached[0] < self._ttl:
+            if not fresh and cached is not None and now - cached[0] < self._ttl:
                 return cached[1]
         mapping = self._load(cart_id)
         with self._lock:

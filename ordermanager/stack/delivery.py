@@ -64,7 +64,7 @@ class DeliveryConfig:
     secret_override: str | None = None
     # Each cart's status mapping by cart id (ordermanager.carts.status_map.StatusMapCache.get);
     # the controller sets it. None: connectors use their kind's default mapping.
-    status_maps: Callable[[int], Any] | None = None
+    status_maps: Callable[..., Any] | None = None  # (cart_id, *, fresh=False) -> StatusMap
 
     def timeout(self) -> httpx.Timeout:
         return httpx.Timeout(

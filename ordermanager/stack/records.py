@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from ordermanager.carts.registry import kind_title
 from ordermanager.db.engine import Database
 from ordermanager.db.models import Cart, Order, StatusUpdate
 from ordermanager.errors import NotFoundError
@@ -27,15 +28,6 @@ from ordermanager.stack.controllers import ControllerInfo, list_controllers
 from ordermanager.stack.election import LeaseInfo, shared_lease_holder
 from ordermanager.stack.notify import announce_queued
 from ordermanager.status.events import event_info
-
-KIND_NAMES = {
-    "woocommerce": "WooCommerce",
-    "shopify": "Shopify",
-    "magento2": "Magento 2",
-    "bigcommerce": "BigCommerce",
-    "generic": "Generic cart",
-    "manual": "Manual",
-}
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -57,7 +49,7 @@ def target_of(kind: str, name: str, base_url: str, demo: bool) -> str:
         host = urlsplit(base_url).hostname
         if host:
             return host
-    return f"{KIND_NAMES.get(kind, kind)} · {name}"
+    return f"{kind_title(kind)} · {name}"
 
 
 @dataclass(frozen=True)

@@ -427,7 +427,7 @@ def test_sender_uses_the_carts_own_mapping(
         own={"Gift wrap": CartAction(ActionKind.SET_STATUS, "12")},
         defaults=BigCommerceConnector.default_status_map,
     )
-    config = DeliveryConfig(status_maps=lambda cart_id: own)
+    config = DeliveryConfig(status_maps=lambda cart_id, **_: own)
     sender = ConnectorSender(cart, config, opener=lambda c: conn)
     outcome = sender.send(record(event="label_set_by_hand", label="Gift wrap"))
     assert outcome == Delivered("BigCommerce order 42: status Manual Verification Required")

@@ -119,9 +119,7 @@ def local_controller(db: Database) -> Iterator[StackController]:
         db,
         mode="local",
         workstation=workstation_id(),
-        # One worker: with more, two workers may open the same cart's connector at once and
-        # leak one (test_sender__workers_racing_to_one_cart_leave_no_connector_open).
-        concurrency=1,
+        concurrency=4,
         poll_interval=0.1,
         lease=timedelta(seconds=5),
         backoff_base=0.05,  # a transient failure is tried again within a tenth of a second
@@ -363,17 +361,7 @@ def test_round_trip__next_sync_keeps_the_labels_and_echoes_nothing(
 @pytest.mark.parametrize(
     "kind",
     [
-        pytest.param(
-            kind,
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=AssertionError,
-                reason="ordermanager/stack/records.KIND_NAMES has no 'vendure', so the stack "
-                "window and the operator log name a Vendure cart 'vendure · <name>'",
-            ),
-        )
-        if kind == "vendure"
-        else kind
+        kind
         for kind in sorted(ADAPTERS)
         if kind != "generic"  # a generic cart is named by its script's host
     ],
@@ -392,13 +380,6 @@ def test_stack_view__names_each_cart_kind_as_its_connector_does(
     assert view.target == f"{connector_class(kind).title} · Störe"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="a running controller caches each cart's status mapping for 5 s "
-    "(StatusMapCache), and ConnectorSender holds on a cached 'no mapping' without reading "
-    "again, so Retry pressed within 5 s of mapping the label holds the update a second time",
-)
 def test_round_trip__retry_right_after_mapping_a_held_label_delivers_it(
     sqlite_db: Database, real_keyring: keyring.backend.KeyringBackend
 ) -> None:
@@ -452,12 +433,6 @@ def _cancel_record(remote: str, cart: CartConfig) -> ClaimedRecord:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ConnectorSender.send opens its connector lazily with no lock: two stack controller "
-    "workers sending to one cart at once each open a connector, the second replaces the first, "
-    "and close() closes only the one kept, so the other's httpx client and socket leak",
-)
 def test_sender__workers_racing_to_one_cart_leave_no_connector_open() -> None:
     """The controller's workers share one sender per cart (SenderPool). Two records of one cart
     sent at the same moment must not leave a connector (and its connections) behind."""

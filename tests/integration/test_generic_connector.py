@@ -178,7 +178,7 @@ def test_sender_for__kinds_with_a_connector_send_through_it() -> None:
     from ordermanager.stack.delivery import DeliveryConfig, Rejected, sender_for
 
     shipped = StatusMap({"Shipped": CartAction(ActionKind.SHIP)})
-    config = DeliveryConfig(status_maps=lambda cart_id: shipped)
+    config = DeliveryConfig(status_maps=lambda cart_id, **_: shipped)
     sender = sender_for(record(4, cart_kind="woocommerce", url="https://shop.example"), config)
     try:
         assert isinstance(sender, ConnectorSender)

@@ -475,7 +475,7 @@ def test_sender_with_the_carts_own_mapping(store: FakeMagento2) -> None:
         own={"Gift wrap": CartAction(ActionKind.SET_STATUS, "payment_review")},
         defaults=Magento2Connector.default_status_map,
     )
-    config = DeliveryConfig(status_maps=lambda cart_id: mapping)
+    config = DeliveryConfig(status_maps=lambda cart_id, **_: mapping)
     sender = ConnectorSender(CART, config, opener=lambda c: connect(store))
     try:
         outcome = sender.send(record(event="label_set_by_hand", label="Gift wrap"))

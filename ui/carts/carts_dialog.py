@@ -37,15 +37,6 @@ from ui.wizard.fields import ERROR_COLOR, ERROR_STYLE, hint_label
 
 TITLE = "Carts"
 HEADERS = ["Cart", "Kind", "Store URL", "Download mode", "Sync every", "Last sync"]
-# Kinds whose connector is not installed still get a readable name in the list.
-KIND_NAMES = {
-    "woocommerce": "WooCommerce",
-    "shopify": "Shopify",
-    "magento2": "Magento 2",
-    "bigcommerce": "BigCommerce",
-    "vendure": "Vendure",
-    "generic": "Generic (script)",
-}
 
 
 def _ask_to_remove(parent: QWidget, cart: admin.CartInfo) -> bool:
@@ -138,11 +129,7 @@ class CartsWidget(QWidget):
         self.carts = carts
         self.table.setRowCount(len(carts))
         for row, cart in enumerate(carts):
-            kind = (
-                KIND_NAMES.get(cart.kind, cart.title)
-                if not cart.connector_installed
-                else cart.title
-            )
+            kind = cart.title
             name = cart.name if cart.enabled else f"{cart.name} (disabled)"
             keys_missing = cart.connector_installed and not cart.has_secrets and not cart.demo
             cells = (

@@ -15,7 +15,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor, QIcon
 from PySide6.QtWidgets import QApplication, QStyle
 
-from ordermanager.stack.records import KIND_NAMES
+from ordermanager.carts.registry import kind_title
 from ordermanager.sync.status import CartSyncStatus
 from ui.formatting import count, local_time
 from ui.sync.runner import SyncProgress
@@ -206,7 +206,7 @@ class SyncStatusModel(QAbstractTableModel):
     def text(self, row: int, column: int) -> str:
         status = self._statuses[row]
         if column == CART:
-            return f"{status.name} ({KIND_NAMES.get(status.kind, status.kind)})"
+            return f"{status.name} ({kind_title(status.kind)})"
         if column == LAST:
             return last_download(status, self._now)
         if column == ORDERS:

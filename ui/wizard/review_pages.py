@@ -16,9 +16,10 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from ordermanager.carts.registry import kind_title
 from ordermanager.db.engine import Database
 from ordermanager.store_setup import CartSummary
-from ui.carts.carts_dialog import KIND_NAMES, CartsWidget
+from ui.carts.carts_dialog import CartsWidget
 from ui.status_events.editor import StatusEventsEditor
 from ui.tasks import TaskManager
 from ui.wizard.fields import ERROR_STYLE, hint_label
@@ -85,7 +86,7 @@ class CartsPage(SetupPage):
         if not self.carts.carts:
             self.table.setRowCount(len(carts))
             for row, cart in enumerate(carts):
-                kind = KIND_NAMES.get(cart.kind, cart.kind)
+                kind = kind_title(cart.kind)
                 name = cart.name if cart.enabled else f"{cart.name} (disabled)"
                 for column, text in enumerate((name, kind, cart.url or "—")):
                     self.table.setItem(row, column, QTableWidgetItem(text))

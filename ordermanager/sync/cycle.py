@@ -48,6 +48,7 @@ from ordermanager.sync.invoicing import (
     needs_invoice,
     new_order_skip_reason,
 )
+from ordermanager.sync.statistics import GrowthWatch
 from ordermanager.sync.upsert import Change, upsert_order
 
 log = logging.getLogger(__name__)
@@ -143,12 +144,14 @@ def _download(
     done = 0
     invoicer = invoicer_of(cart, connector)
     invoiced_now: set[str] = set()
+    growth = GrowthWatch(db)
     for _ in range(MAX_PAGES):
         if is_cancelled is not None and is_cancelled():
             raise SyncCancelled(f"Sync of cart '{cart.name}' was cancelled.")
         page = connector.list_orders(since, page_token)
         result.pages += 1
         seen, failed, to_invoice = _write_page(db, cart, page, result, invoicer)
+        growth.after_page(result.created)
         if invoicer is not None and to_invoice:
             invoices = create_invoices(db, cart, invoicer, to_invoice, invoiced_now)
             result.invoiced += invoices.invoiced

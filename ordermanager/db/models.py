@@ -67,6 +67,8 @@ class Cart(Base):
     # orders changed since this minus an overlap window (ordermanager.sync.cycle).
     sync_cursor: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When a stack controller last had a status update accepted by this cart (Sync Status view).
+    last_status_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     orders: Mapped[list[Order]] = relationship(back_populates="cart")
 

@@ -5,9 +5,8 @@ what waits on the stack for the cart.
 Plain dataclasses out, one statement per concern (carts and their times, last successful runs,
 newest runs, skip reasons, the stack), so the view costs the same with ten orders or ten million.
 
-Deliveries of status updates are not recorded per cart yet (the stack controller deletes a record
-on an OK and logs nothing), so ``last_status_sent_at`` is filled only once the carts table has a
-``last_status_sent_at`` column written on delivery; until then the view shows what waits.
+The last status update sent to a cart is ``carts.last_status_sent_at``, which the stack
+controller writes with its heartbeat for the carts that accepted updates since the last one.
 """
 
 from __future__ import annotations
@@ -235,8 +234,6 @@ def _stack_counts(session: Session) -> dict[int, tuple[int, int]]:
 
 def _last_sent(session: Session) -> dict[int, datetime]:
     """When a status update was last delivered to each cart, where that is recorded."""
-    column = getattr(Cart, "last_status_sent_at", None)
-    if column is None:
-        return {}
+    column = Cart.last_status_sent_at
     query = select(Cart.id, column).where(column.is_not(None))
     return {int(cart_id): when for cart_id, when in session.execute(query)}

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from ordermanager.carts.protocol import CartConfig, RemoteLineItem, RemoteOrder
@@ -26,8 +26,6 @@ from ordermanager.db.models import LineItem, Order, OrderSearchTerm, Payment, ta
 from ordermanager.orders.states import PaymentState, ShippingState
 from ordermanager.sync.received import ReceivedLabels, fire_received
 from ordermanager.sync.upsert import header_values, order_terms, payment_values
-
-_TERMS = table_of(OrderSearchTerm)
 
 
 @dataclass(frozen=True)
@@ -108,7 +106,7 @@ def _insert_new(
     ]
     # A plain executemany and the ids by the unique (cart, remote id) afterwards: with RETURNING
     # the rows would be sent as one huge statement, which psycopg parses anew every time.
-    session.execute(insert(table_of(Order)), rows)
+    insert_rows(session, table_of(Order), rows)
     ids = {
         remote_id: order_id
         for remote_id, order_id in session.execute(
@@ -205,41 +203,70 @@ def _item_values(item: RemoteLineItem) -> dict[str, Any]:
 
 
 def _insert_items(session: Session, rows: Sequence[tuple[int, int, RemoteLineItem]]) -> None:
-    if rows:
-        session.execute(
-            insert(table_of(LineItem)),
-            [
-                {
-                    "order_id": order_id,
-                    "position": position,
-                    "remote_id": item.remote_id,
-                    "status_label_id": None,
-                    **_item_values(item),
-                }
-                for order_id, position, item in rows
-            ],
-        )
+    values = [
+        {
+            "order_id": order_id,
+            "position": position,
+            "remote_id": item.remote_id,
+            "status_label_id": None,
+            **_item_values(item),
+        }
+        for order_id, position, item in rows
+    ]
+    insert_rows(session, table_of(LineItem), values)
 
 
 def _insert_terms(session: Session, orders: Sequence[tuple[int, RemoteOrder]]) -> None:
-    rows = [(term, order_id) for order_id, remote in orders for term in order_terms(remote)]
+    rows = [
+        {"term": term, "order_id": order_id}
+        for order_id, remote in orders
+        for term in order_terms(remote)
+    ]
+    insert_rows(session, table_of(OrderSearchTerm), rows)
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert rows (the same keys in each) with one executemany straight through the driver.
+
+    Building SQLAlchemy's parameters row by row costs more than the database's insert here, so
+    the values go through each column type's own bind processor (Money and UTCDateTime store
+    exactly as through the ORM) into plain tuples. Columns left out get their plain-value default;
+    a left-out column with any other kind of Python default is refused, so a schema change
+    cannot slip past this quietly."""
     if not rows:
         return
-    # Six or so plain (text, integer) rows per order: straight to the driver's executemany, as
-    # building SQLAlchemy's per-row parameters cost more than the insert itself (no column here
-    # has a type that converts anything).
     connection = session.connection()
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    dialect = connection.dialect
+    given = list(rows[0])
+    defaults: dict[str, Any] = {}
+    for column in table.columns:
+        if column.key in given or column.default is None:
+            continue
+        if not column.default.is_scalar:
+            raise TypeError(f"{table.name}.{column.key} needs its default from SQLAlchemy")
+        defaults[column.key] = column.default.arg  # type: ignore[attr-defined]
+    columns = [table.c[key] for key in (*given, *defaults)]
+    processors = [column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns]
+    tail = tuple(defaults.values())
+    params = [
+        tuple(
+            value if process is None else process(value)
+            for process, value in zip(
+                processors, (*(row[key] for key in given), *tail), strict=True
+            )
+        )
+        for row in rows
+    ]
+    quote = dialect.identifier_preparer
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
     connection.exec_driver_sql(
-        f"INSERT INTO {_TERMS.name} ({_TERMS.c.term.name}, {_TERMS.c.order_id.name}) "
-        f"VALUES ({mark}, {mark})",
-        rows,
+        f"INSERT INTO {quote.format_table(table)} "
+        f"({', '.join(quote.format_column(column) for column in columns)}) "
+        f"VALUES ({', '.join([mark] * len(columns))})",
+        params,
     )
 
 
 def _insert_payments(session: Session, orders: Sequence[tuple[int, RemoteOrder]]) -> None:
-    if orders:
-        session.execute(
-            insert(table_of(Payment)),
-            [payment_values(order_id, remote) for order_id, remote in orders],
-        )
+    rows = [payment_values(order_id, remote) for order_id, remote in orders]
+    insert_rows(session, table_of(Payment), rows)

@@ -17,8 +17,7 @@ settle. Nothing is held open across the HTTP call.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -45,6 +44,7 @@ from sqlalchemy import (
 from ordermanager.db.engine import Database
 from ordermanager.db.models import Cart, Order, StatusUpdate
 from ordermanager.db.types import UTCDateTime
+from ordermanager.stack import queue_sqlite
 
 _stack: Table = StatusUpdate.__table__  # type: ignore[assignment]
 
@@ -206,9 +206,10 @@ def delete_delivered_then_claim(
     now = _now(now)
     until = now + lease
     if db.dialect == "sqlite":
-        return _sqlite_delete_then_claim(
+        gone, returned = queue_sqlite.delete_then_claim(
             db, delivered, controller_id, limit, now, until, queued_by, skip_orders, skip_carts
         )
+        return gone, _claimed_records(returned, until)
     statement = _claim_statement(
         db.dialect, queued_by is not None, bool(skip_orders), bool(skip_carts)
     )
@@ -235,8 +236,8 @@ def delete_delivered_then_claim(
 
 
 def _claimed_records(rows: Any, until: datetime) -> list[ClaimedRecord]:
-    """Claimed records from RETURNING rows in ``_RETURNED`` order, oldest first (RETURNING order
-    is not promised)."""
+    """Claimed records from the claim's RETURNING rows (columns in the order _claim_statement
+    and queue_sqlite.CLAIM both return them), oldest first: RETURNING order is not promised."""
     records = [
         ClaimedRecord(
             id=row[0],
@@ -270,125 +271,6 @@ def _parse_payload(text: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-# -- SQLite: the hot path on the DB-API connection ------------------------------------------------
-#
-# A controller on a fast cart claims and deletes thousands of records a second, and SQLAlchemy's
-# per-transaction and per-statement work (session, events, result objects, re-rendering the
-# expanding IN lists) cost several times the SQL itself. On SQLite these statements therefore run
-# as fixed SQL text on the pooled driver connection, in the same BEGIN IMMEDIATE transaction the
-# engine would open. Lists travel as one JSON parameter (json_each), so the text never changes and
-# sqlite3's statement cache prepares each statement once per connection. PostgreSQL keeps the Core
-# statements above (SKIP LOCKED, its own planner). The SQL mirrors _claim_statement exactly.
-
-_SQLITE_CLAIM = """
-UPDATE stack
-SET claim_token = lower(hex(randomblob(16))), claimed_until = :until, claimed_by = :controller
-WHERE id IN (
-    SELECT candidate.id FROM stack AS candidate
-    WHERE candidate.state = 'queued'
-      AND candidate.next_attempt_at <= :now
-      AND (candidate.claim_token IS NULL OR candidate.claimed_until < :now)
-      AND NOT EXISTS (
-          SELECT 1 FROM stack AS earlier
-          WHERE earlier.order_id = candidate.order_id AND earlier.id < candidate.id)
-      AND (:workstation IS NULL OR candidate.queued_by = :workstation)
-      AND candidate.order_id NOT IN (SELECT value FROM json_each(:skip_orders))
-      AND candidate.cart_id NOT IN (SELECT value FROM json_each(:skip_carts))
-    ORDER BY candidate.id
-    LIMIT :limit)
-RETURNING id, order_id, cart_id, event, order_label, payload, idempotency_key, attempts,
-    claim_token,
-    (SELECT number FROM orders WHERE orders.id = stack.order_id),
-    (SELECT remote_id FROM orders WHERE orders.id = stack.order_id),
-    (SELECT name FROM carts WHERE carts.id = stack.cart_id),
-    (SELECT kind FROM carts WHERE carts.id = stack.cart_id),
-    (SELECT base_url FROM carts WHERE carts.id = stack.cart_id),
-    (SELECT demo FROM carts WHERE carts.id = stack.cart_id)
-"""
-
-# The fenced records of a batch: the ids (looked up on the primary key) and, as the fence, each
-# record's "id:token" pair, so a record matches only with its own token. Two plain IN lists: a
-# join that extracted both values from each JSON pair cost twice as much per record.
-_SQLITE_FENCED = (
-    "id IN (SELECT value FROM json_each(:ids)) "
-    "AND (id || ':' || claim_token) IN (SELECT value FROM json_each(:pairs))"
-)
-_SQLITE_DELETE_MANY = f"DELETE FROM stack WHERE {_SQLITE_FENCED} RETURNING id"
-_SQLITE_RELEASE_MANY = (
-    "UPDATE stack SET claim_token = NULL, claimed_until = NULL, claimed_by = '' "
-    f"WHERE {_SQLITE_FENCED}"
-)
-_SQLITE_DELETE = "DELETE FROM stack WHERE id = ? AND claim_token = ?"
-
-
-@contextmanager
-def _sqlite_write(db: Database) -> Iterator[Any]:
-    """A cursor inside BEGIN IMMEDIATE on a pooled connection; COMMIT on success, else ROLLBACK.
-    The connection runs with the sqlite3 module's own transaction handling off (engine.py)."""
-    pooled = db.engine.raw_connection()
-    try:
-        cursor = pooled.driver_connection.cursor()  # type: ignore[union-attr]
-        cursor.execute("BEGIN IMMEDIATE")
-        try:
-            yield cursor
-            cursor.execute("COMMIT")
-        except BaseException:
-            cursor.execute("ROLLBACK")
-            raise
-        finally:
-            cursor.close()
-    finally:
-        pooled.close()  # back to the pool
-
-
-def _sqlite_time(value: datetime) -> str:
-    """A timestamp as UTCDateTime stores it on SQLite: naive UTC text with microseconds."""
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
-def _fenced(records: Collection[tuple[int, str]]) -> dict[str, str]:
-    """The parameters of _SQLITE_FENCED for (record id, claim token) pairs."""
-    return {
-        "ids": json.dumps([record_id for record_id, _ in records]),
-        "pairs": json.dumps([f"{record_id}:{token}" for record_id, token in records]),
-    }
-
-
-def _sqlite_delete_then_claim(
-    db: Database,
-    delivered: Collection[tuple[int, str]],
-    controller_id: str,
-    limit: int,
-    now: datetime,
-    until: datetime,
-    queued_by: str | None,
-    skip_orders: Collection[int],
-    skip_carts: Collection[int],
-) -> tuple[set[int], list[ClaimedRecord]]:
-    deleted: set[int] = set()
-    rows: list[Any] = []
-    with _sqlite_write(db) as cursor:
-        if delivered:
-            cursor.execute(_SQLITE_DELETE_MANY, _fenced(delivered))
-            deleted = {row[0] for row in cursor.fetchall()}
-        if limit >= 1:
-            stamp = _sqlite_time(now)
-            cursor.execute(
-                _SQLITE_CLAIM,
-                {
-                    "until": _sqlite_time(until),
-                    "controller": controller_id,
-                    "now": stamp,
-                    "workstation": queued_by,
-                    "skip_orders": json.dumps(list(skip_orders)),
-                    "skip_carts": json.dumps(list(skip_carts)),
-                    "limit": limit,
-                },
-            )
-            rows = cursor.fetchall()
-    return deleted, _claimed_records(rows, until)
-
-
 # Every settle names the record and the claim token: a controller that lost its claim changes
 # nothing. Built once; the hot path (delete after OK) must not rebuild SQL constructs per record.
 _FENCE = and_(_stack.c.id == bindparam("record_id"), _stack.c.claim_token == bindparam("token"))
@@ -407,9 +289,7 @@ def _settle(db: Database, statement: Any, record_id: int, claim_token: str) -> b
 def delete_delivered(db: Database, record_id: int, claim_token: str) -> bool:
     """The cart said OK: the record leaves the stack. False: the claim was lost, nothing changed."""
     if db.dialect == "sqlite":
-        with _sqlite_write(db) as cursor:
-            cursor.execute(_SQLITE_DELETE, (record_id, claim_token))
-            return bool(cursor.rowcount == 1)
+        return queue_sqlite.delete_one(db, record_id, claim_token)
     return _settle(db, _DELETE, record_id, claim_token)
 
 
@@ -435,9 +315,7 @@ def delete_delivered_many(db: Database, delivered: Collection[tuple[int, str]]) 
     if not delivered:
         return set()
     if db.dialect == "sqlite":
-        with _sqlite_write(db) as cursor:
-            cursor.execute(_SQLITE_DELETE_MANY, _fenced(delivered))
-            return {row[0] for row in cursor.fetchall()}
+        return queue_sqlite.delete_many(db, delivered)
     with db.transaction() as session:
         return _delete_many(session.connection(), delivered)
 
@@ -500,9 +378,7 @@ def release_many(db: Database, claimed: Collection[tuple[int, str]]) -> int:
     if not claimed:
         return 0
     if db.dialect == "sqlite":
-        with _sqlite_write(db) as cursor:
-            cursor.execute(_SQLITE_RELEASE_MANY, _fenced(claimed))
-            return int(cursor.rowcount)
+        return queue_sqlite.release_many(db, claimed)
     with db.transaction() as session:
         connection = session.connection()
         return sum(

@@ -102,7 +102,8 @@ class BatchWrites:
 def update_by_id(
     session: Session, model: type[Base], column: str, values: Mapping[int, Any]
 ) -> None:
-    """Set ``column`` of many rows, one value per id, in one executemany."""
+    """Set ``column`` of many rows, one value per id, in one executemany. On SQLite the values go
+    to the driver as they are (timestamps converted): ids, labels, states, text."""
     if not values:
         return
     table = table_of(model)
@@ -237,27 +238,21 @@ def fire_event_many(
     queued = 0
     queued_by = workstation_id()
     capable: dict[str, bool] = {}
+    history = writes.history.append
+    # One history row's columns but the ids and labels (a dict per row: insert_rows takes them).
+    same = {"changed_at": now, "event": info.name, "changed_by": changed_by, "note": ""}
     for order, item_ids in targets:
-
-        def history(
-            line_item_id: int | None, old: int | None, new: int, oid: int = order.id
-        ) -> None:
-            writes.history.append(
-                {
-                    "order_id": oid,
-                    "line_item_id": line_item_id,
-                    "from_label_id": old,
-                    "to_label_id": new,
-                    "changed_at": now,
-                    "event": info.name,
-                    "changed_by": changed_by,
-                    "note": "",
-                }
-            )
-
         order_changed = False
         if order_label is not None and order.label_id != order_label:
-            history(None, order.label_id, order_label)
+            history(
+                {
+                    "order_id": order.id,
+                    "line_item_id": None,
+                    "from_label_id": order.label_id,
+                    "to_label_id": order_label,
+                    **same,
+                }
+            )
             order.label_id = writes.order_labels[order.id] = order_label
             order_changed = True
         changed: list[ItemSnapshot] = []
@@ -265,7 +260,15 @@ def fire_event_many(
             wanted = None if item_ids is None else set(item_ids)
             for item in order.items:
                 if (wanted is None or item.id in wanted) and item.label_id != item_label:
-                    history(item.id, item.label_id, item_label)
+                    history(
+                        {
+                            "order_id": order.id,
+                            "line_item_id": item.id,
+                            "from_label_id": item.label_id,
+                            "to_label_id": item_label,
+                            **same,
+                        }
+                    )
                     item.label_id = writes.item_labels[item.id] = item_label
                     changed.append(item)
         if (order_changed or changed) and settings.notify_cart:

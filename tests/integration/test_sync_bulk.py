@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, select, text
 
 from ordermanager.carts.generic import GenericConnector
 from ordermanager.carts.protocol import CartConfig
@@ -30,10 +32,12 @@ from ordermanager.db.models import (
     StatusLabel,
     StatusUpdate,
 )
+from ordermanager.db.types import Money, UTCDateTime
 from ordermanager.eventlog import recent_events
 from ordermanager.settings import set_setting
 from ordermanager.status.events import Event, set_assignment
 from ordermanager.sync import cycle
+from ordermanager.sync.bulk import insert_rows
 from ordermanager.sync.cycle import SyncResult, run_sync
 from tests import factories
 from tests.cart_support.generic_cart import GenericCart, generic_cart, make_order
@@ -320,3 +324,28 @@ def test_same_order_twice_in_one_page__imported_once_newest_wins(
         "order_received",
         "payment_received",
     ]
+
+
+def test_insert_rows__stores_as_the_orm_fills_plain_defaults_refuses_others(
+    sqlite_db: Database,
+) -> None:
+    meta = MetaData()
+    probe = Table(
+        "bulk_probe",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("note", String(10), default="-"),
+        Column("amount", Money),
+        Column("made", UTCDateTime, default=lambda: datetime.now(UTC)),
+    )
+    meta.create_all(sqlite_db.engine)
+    made = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    with sqlite_db.transaction() as session:
+        with pytest.raises(TypeError, match=r"bulk_probe\.made"):
+            insert_rows(session, probe, [{"id": 1, "amount": Decimal("1.50")}])
+        insert_rows(session, probe, [{"id": 2, "amount": Decimal("12.345"), "made": made}])
+    with sqlite_db.session() as session:
+        row = session.execute(select(probe.c.note, probe.c.amount, probe.c.made)).one()
+        stored = session.execute(text("SELECT amount, made FROM bulk_probe")).one()
+    assert tuple(row) == ("-", Decimal("12.3450"), made)
+    assert tuple(stored) == (123450, "2026-01-02 03:04:05.000000")  # as the ORM stores them

@@ -37,9 +37,9 @@ from ordermanager.db.models import Order
 from ordermanager.eventlog import log_event
 from ordermanager.status.events import Event
 from ordermanager.status.firing import fire_event
+from ordermanager.sync.upsert import SYNC_ACTOR
 
-LOG_SOURCE = "sync"
-SYNC_ACTOR = "sync"
+LOG_SOURCE = "sync"  # as ordermanager.sync.cycle
 NOT_INVOICED = "not invoiced yet"
 INVOICED_ELSEWHERE = "already invoiced outside Order Manager"
 

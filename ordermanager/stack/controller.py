@@ -109,6 +109,8 @@ class StackController:
         self._buffer = ClaimBuffer(self.claim_ahead, self._wakeup.set)
         self._stopping = threading.Event()
         self._heartbeat_stop = threading.Event()
+        # Carts that accepted an update since the last heartbeat, and when (carts table).
+        self._sent_to: dict[int, datetime] = {}
         self._stopped = False
         self._paused = threading.Event()
         self._is_leader = self.mode is not StackControllerMode.SHARED
@@ -197,6 +199,10 @@ class StackController:
         for thread in self._threads:
             if thread.name == HEARTBEAT_THREAD:
                 thread.join(5.0)
+        try:
+            self._write_carts_sent()
+        except Exception as exc:  # the database may be what stopped us; the figure can wait
+            log.warning("stack controller: could not record the carts' last delivery: %s", exc)
         self._wakeup.close()
         self._senders.close()
         self._unregister()
@@ -317,6 +323,7 @@ class StackController:
             if isinstance(outcome, Delivered):
                 # The cart has it whatever the database says next: count it once, here.
                 self.stats.delivered()
+                self._sent_to[record.cart_id] = datetime.now(UTC)
                 self._buffer.delivered(record)
                 self._report()
             else:
@@ -354,6 +361,14 @@ class StackController:
     def _release_ready(self) -> None:
         self._settler.release_batch(self._buffer.take_ready())
 
+    def _write_carts_sent(self) -> None:
+        from ordermanager.stack import controllers
+
+        sent, self._sent_to = self._sent_to, {}
+        if sent:
+            with self._write_lock:
+                controllers.mark_carts_sent(self.database, sent)
+
     def _heartbeat_loop(self) -> None:
         from ordermanager.stack import controllers, election
 
@@ -374,6 +389,7 @@ class StackController:
                     # released our claims; our late settles will fail their fence, as they must.
                     log.warning("stack controller: was presumed dead; its claims were released")
                     self.stats.error("This controller missed its heartbeats; claims were released.")
+                self._write_carts_sent()
                 with self._write_lock:
                     controllers.recover_dead_controllers(self.database, dead_after=self.lease)
                 if self.mode is StackControllerMode.SHARED:

@@ -21,7 +21,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ordermanager.db.engine import Database
-from ordermanager.db.models import StackControllerRow, StackLease, StatusUpdate
+from ordermanager.db.models import Cart, StackControllerRow, StackLease, StatusUpdate
 from ordermanager.eventlog import log_event
 
 MODES = ("local", "shared", "external")
@@ -118,6 +118,24 @@ def register_controller(
             )
         )
     return controller_id
+
+
+def mark_carts_sent(db: Database, sent: dict[int, datetime]) -> None:
+    """Record when each cart last accepted a status update (the Sync Status view shows it).
+    Written with the heartbeat, not per delivery, so sending costs no extra statement; a later
+    time never goes back to an earlier one written by another controller."""
+    if not sent:
+        return
+    with db.transaction() as session:
+        for cart_id, when in sent.items():
+            session.execute(
+                update(Cart)
+                .where(
+                    Cart.id == cart_id,
+                    (Cart.last_status_sent_at.is_(None)) | (Cart.last_status_sent_at < when),
+                )
+                .values(last_status_sent_at=when)
+            )
 
 
 def heartbeat(

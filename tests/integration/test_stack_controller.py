@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from ordermanager.db.engine import Database
-from ordermanager.db.models import StackControllerRow, StatusUpdate
+from ordermanager.db.models import Cart, StackControllerRow, StatusUpdate
 from ordermanager.stack import notify
 from ordermanager.stack.controller import StackController
 from ordermanager.stack.delivery import Delivered, Outcome, SenderPool
@@ -57,6 +57,11 @@ def test_drains_every_record_once__in_order_per_order(any_db: Database, server: 
     messages = [e.message for e in seed.event_log(any_db)]
     assert any("Stack controller started (external mode" in m for m in messages)
     assert any("Stack controller stopped: 60 sent" in m for m in messages)
+    with any_db.session() as session:  # the Sync Status view's "last status update sent"
+        (sent_at,) = session.execute(select(Cart.last_status_sent_at)).one()
+    assert sent_at is not None and sent_at >= snapshot.last_ok_at.replace(
+        microsecond=0
+    ) - timedelta(seconds=1)
 
 
 def test_never_more_in_flight_than_concurrency(sqlite_db: Database, server: CartServer) -> None:

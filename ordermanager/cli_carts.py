@@ -390,9 +390,19 @@ def _cmd_sync(args: argparse.Namespace) -> int:
                 _err(f"ordermanager: error: sync of cart '{name}' {what}: {exc}")
                 continue
             progress.done()
+            invoiced = (
+                f", {result.invoiced:,} invoiced in the cart"
+                + (
+                    f" ({result.invoice_failures:,} could not be)"
+                    if result.invoice_failures
+                    else ""
+                )
+                if result.invoiced or result.invoice_failures
+                else ""
+            )
             _err(
                 f"{name}: {result.downloaded:,} downloaded, {result.created:,} new, "
-                f"{result.updated:,} updated, {len(result.skipped):,} skipped."
+                f"{result.updated:,} updated, {len(result.skipped):,} skipped{invoiced}."
             )
             for skip in result.skipped:
                 _err(f"  skipped order {skip.number}: {skip.reason}")

@@ -35,9 +35,10 @@ from ordermanager.carts.protocol import (
 from ordermanager.db.engine import Database
 from ordermanager.db.models import Order
 from ordermanager.eventlog import log_event
+from ordermanager.orders.states import PaymentState
 from ordermanager.status.events import Event
 from ordermanager.status.firing import fire_event
-from ordermanager.sync.upsert import SYNC_ACTOR
+from ordermanager.sync.upsert import SYNC_ACTOR, mark_paid
 
 LOG_SOURCE = "sync"  # as ordermanager.sync.cycle
 NOT_INVOICED = "not invoiced yet"
@@ -99,6 +100,11 @@ def create_invoices(
         with db.transaction() as session:
             order_id = _order_id(session, cart, remote)
             if order_id is not None:
+                # The invoice captured the payment: record it now, or the next cycle would
+                # find the order paid and fire Payment Received over the operators' labels.
+                order = session.get_one(Order, order_id)
+                if order.payment_state == PaymentState.UNPAID.value:
+                    mark_paid(session, order, remote)
                 fire_event(session, Event.ORDER_INVOICED, order_id, changed_by=SYNC_ACTOR)
             log_event(
                 session,

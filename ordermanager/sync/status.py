@@ -236,4 +236,4 @@ def _last_sent(session: Session) -> dict[int, datetime]:
     """When a status update was last delivered to each cart, where that is recorded."""
     column = Cart.last_status_sent_at
     query = select(Cart.id, column).where(column.is_not(None))
-    return {int(cart_id): when for cart_id, when in session.execute(query)}
+    return {int(cart_id): when for cart_id, when in session.execute(query) if when is not None}

@@ -87,7 +87,7 @@ def _create(session: Session, cart_id: int, remote: RemoteOrder, now: datetime) 
     _write_terms(session, order, remote)
     fire_event(session, Event.ORDER_RECEIVED, order.id, changed_by=SYNC_ACTOR)
     if remote.paid:
-        _mark_paid(session, order, remote)
+        mark_paid(session, order, remote)
     return order.id
 
 
@@ -118,10 +118,11 @@ def _update(session: Session, order: Order, remote: RemoteOrder, now: datetime) 
     session.execute(delete(OrderSearchTerm).where(OrderSearchTerm.order_id == order.id))
     _write_terms(session, order, remote)
     if remote.paid and order.payment_state == PaymentState.UNPAID.value:
-        _mark_paid(session, order, remote)
+        mark_paid(session, order, remote)
 
 
-def _mark_paid(session: Session, order: Order, remote: RemoteOrder) -> None:
+def mark_paid(session: Session, order: Order, remote: RemoteOrder) -> None:
+    """The order is paid: a payment row for its total and Payment Received."""
     order.payment_state = PaymentState.PAID.value
     session.add(Payment(**payment_values(order.id, remote)))
     session.flush()

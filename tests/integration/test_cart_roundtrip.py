@@ -324,25 +324,7 @@ def test_round_trip__lost_answer_to_a_shipment_is_sent_again_and_ships_once(
     cart.assert_shipped(remote, FULL)
 
 
-@pytest.mark.parametrize(
-    "kind",
-    [
-        pytest.param(
-            kind,
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=AssertionError,
-                reason="Auto-Invoice invoices Magento orders with capture=true but records no "
-                "payment (ordermanager/sync/invoicing.create_invoices fires only Order "
-                "Invoiced), so the next sync finds them paid and fires Payment Received, "
-                "overwriting every label the operators set in between",
-            ),
-        )
-        if kind == "magento2"
-        else kind
-        for kind in sorted(ADAPTERS)
-    ],
-)
+@pytest.mark.parametrize("kind", sorted(ADAPTERS))
 def test_round_trip__next_sync_keeps_the_labels_and_echoes_nothing(
     sqlite_db: Database, real_keyring: keyring.backend.KeyringBackend, kind: str
 ) -> None:

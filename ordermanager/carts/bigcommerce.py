@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import httpx
 
 from ordermanager import secrets
+from ordermanager.carts import http
 from ordermanager.carts.bigcommerce_orders import Continuation, normalise, rfc2822
 from ordermanager.carts.bigcommerce_status import (
     DEFAULT_MAP,
@@ -184,24 +185,15 @@ class BigCommerceConnector:
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         self._wait_for_quota()
-        try:
-            response = self._client.request(method, path, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise ConnectorError(
-                self._clean(
-                    f"{self._where()}: no answer from {self.base_url} in time "
-                    f"({type(exc).__name__})"
-                ),
-                transient=True,
-            ) from None
-        except httpx.HTTPError as exc:
-            raise ConnectorError(
-                self._clean(
-                    f"{self._where()}: could not reach {self.base_url} "
-                    f"({exc or type(exc).__name__})"
-                ),
-                transient=backoff.is_transient_exception(exc),
-            ) from None
+        response = http.request(
+            self._client,
+            method,
+            path,
+            **kwargs,
+            where=self._where(),
+            address=self.base_url,
+            clean=self._clean,
+        )
         self._note_quota(response)
         return response
 

@@ -9,7 +9,7 @@ cart sends back is redacted before it goes into a message.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -122,3 +122,32 @@ def _shown(response: httpx.Response, hide: tuple[str, ...]) -> str:
     if not flat:
         return "(empty body)"
     return flat if len(flat) <= _BODY_SHOWN else flat[: _BODY_SHOWN - 1] + "…"
+
+
+def request(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    *,
+    where: str,
+    address: str,
+    clean: Callable[[str], str],
+    doing: str = "",
+    **kwargs: Any,
+) -> httpx.Response:
+    """One request through a connector's client; a network failure becomes ConnectorError
+    (transient when trying again may work), never a traceback. ``where`` names the cart
+    ("WooCommerce cart 'Main'"), ``address`` the server, ``clean`` redacts the cart's secrets."""
+    during = f" while {doing}" if doing else ""
+    try:
+        return client.request(method, url, **kwargs)
+    except httpx.TimeoutException as exc:
+        raise ConnectorError(
+            clean(f"{where}: no answer from {address} in time{during} ({type(exc).__name__})"),
+            transient=True,
+        ) from None
+    except httpx.HTTPError as exc:
+        raise ConnectorError(
+            clean(f"{where}: could not reach {address}{during} ({exc or type(exc).__name__})"),
+            transient=backoff.is_transient_exception(exc),
+        ) from None

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import httpx
 
 from ordermanager import secrets as secret_store
+from ordermanager.carts import http
 from ordermanager.carts.errors import ConnectorError
 from ordermanager.carts.magento2_orders import (
     Continuation,
@@ -155,24 +156,15 @@ class Magento2Connector:
             )
         if not self._token:
             raise ConnectorError(f"{self._where()}: the integration's access token is needed.")
-        try:
-            return self._client.request(method, path, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise ConnectorError(
-                self._clean(
-                    f"{self._where()}: no answer from {self.base_url} in time "
-                    f"({type(exc).__name__})"
-                ),
-                transient=True,
-            ) from None
-        except httpx.HTTPError as exc:
-            raise ConnectorError(
-                self._clean(
-                    f"{self._where()}: could not reach {self.base_url} "
-                    f"({exc or type(exc).__name__})"
-                ),
-                transient=backoff.is_transient_exception(exc),
-            ) from None
+        return http.request(
+            self._client,
+            method,
+            path,
+            **kwargs,
+            where=self._where(),
+            address=self.base_url,
+            clean=self._clean,
+        )
 
     def _message(self, response: httpx.Response) -> str:
         try:

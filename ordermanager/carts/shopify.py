@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ordermanager import secrets
+from ordermanager.carts import http
 from ordermanager.carts.errors import ConnectorError
 from ordermanager.carts.protocol import (
     Capabilities,
@@ -205,28 +206,16 @@ class ShopifyConnector:
         """One GraphQL call; its ``data``, or ConnectorError (never a traceback)."""
         self._check_setup()
         self._wait_for_points(operation)
-        try:
-            response = self._client.post(
-                API_PATH,
-                json={"query": query, "variables": dict(variables), "operationName": operation},
-                headers={"X-Shopify-Access-Token": self._token},
-            )
-        except httpx.TimeoutException as exc:
-            raise ConnectorError(
-                self._clean(
-                    f"{self._where()}: no answer from {self.base_url} in time "
-                    f"({type(exc).__name__})"
-                ),
-                transient=True,
-            ) from None
-        except httpx.HTTPError as exc:
-            raise ConnectorError(
-                self._clean(
-                    f"{self._where()}: could not reach {self.base_url} "
-                    f"({exc or type(exc).__name__})"
-                ),
-                transient=backoff.is_transient_exception(exc),
-            ) from None
+        response = http.request(
+            self._client,
+            "POST",
+            API_PATH,
+            json={"query": query, "variables": dict(variables), "operationName": operation},
+            headers={"X-Shopify-Access-Token": self._token},
+            where=self._where(),
+            address=self.base_url,
+            clean=self._clean,
+        )
         self._raise_for_status(response)
         try:
             body = json.loads(response.content, parse_float=Decimal)

@@ -39,6 +39,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 
 from ordermanager import secrets
+from ordermanager.carts import http
 from ordermanager.carts.errors import ConnectorError
 from ordermanager.carts.http import DEFAULT_TIMEOUT
 from ordermanager.carts.protocol import (
@@ -155,24 +156,16 @@ class VendureConnector:
             raise ConnectorError(f"{self._where()}: the API key is needed.")
         name = query.split("(", 1)[0].split()[-1]
         body = {"query": query, "variables": variables, "operationName": name}
-        try:
-            return self._client.post(self.api_url, json=body)
-        except httpx.TimeoutException as exc:
-            raise ConnectorError(
-                self._clean(
-                    f"{self._where()}: no answer from {self.api_url} in time while {doing} "
-                    f"({type(exc).__name__})"
-                ),
-                transient=True,
-            ) from None
-        except httpx.HTTPError as exc:
-            raise ConnectorError(
-                self._clean(
-                    f"{self._where()}: could not reach {self.api_url} while {doing} "
-                    f"({exc or type(exc).__name__})"
-                ),
-                transient=backoff.is_transient_exception(exc),
-            ) from None
+        return http.request(
+            self._client,
+            "POST",
+            self.api_url,
+            json=body,
+            where=self._where(),
+            address=self.api_url,
+            clean=self._clean,
+            doing=doing,
+        )
 
     def _call(self, query: str, variables: dict[str, Any], doing: str) -> dict[str, Any]:
         """``data`` of a GraphQL answer, or ConnectorError for anything that is not success:

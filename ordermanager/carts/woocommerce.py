@@ -26,6 +26,7 @@ from urllib.parse import quote
 import httpx
 
 from ordermanager import secrets
+from ordermanager.carts import http
 from ordermanager.carts.errors import ConnectorError
 from ordermanager.carts.protocol import (
     Capabilities,
@@ -162,24 +163,15 @@ class WooCommerceConnector:
             raise ConnectorError(
                 f"{self._where()}: the consumer key and consumer secret are both needed."
             )
-        try:
-            return self._client.request(method, path, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise ConnectorError(
-                self._clean(
-                    f"{self._where()}: no answer from {self.base_url} in time "
-                    f"({type(exc).__name__})"
-                ),
-                transient=True,
-            ) from None
-        except httpx.HTTPError as exc:
-            raise ConnectorError(
-                self._clean(
-                    f"{self._where()}: could not reach {self.base_url} "
-                    f"({exc or type(exc).__name__})"
-                ),
-                transient=backoff.is_transient_exception(exc),
-            ) from None
+        return http.request(
+            self._client,
+            method,
+            path,
+            **kwargs,
+            where=self._where(),
+            address=self.base_url,
+            clean=self._clean,
+        )
 
     def _cart_message(self, response: httpx.Response) -> tuple[str, str]:
         """The cart's error ``code`` and ``message`` (WordPress REST errors), else the body text."""

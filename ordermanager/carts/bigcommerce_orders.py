@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
+from ordermanager.carts.fields import BadOrder
+from ordermanager.carts.fields import amount as money
+from ordermanager.carts.fields import text as _text
 from ordermanager.carts.protocol import Address, RemoteLineItem, RemoteOrder, SkippedOrder
 
 # payment_status values that mean the money was taken ('partially refunded' was captured first).
@@ -21,10 +23,6 @@ PAID_PAYMENT_STATUSES = frozenset({"captured", "paid", "partially refunded"})
 # status_ids BigCommerce only reaches after payment: Shipped, Partially Shipped, Awaiting Pickup,
 # Awaiting Shipment, Completed, Awaiting Fulfillment.
 PAID_STATUS_IDS = frozenset({2, 3, 8, 9, 10, 11})
-
-
-class BadOrder(Exception):
-    """One field of one order cannot be read; the message is the skip reason."""
 
 
 def parse_date(value: Any, field: str) -> datetime:
@@ -47,26 +45,6 @@ def rfc2822(moment: datetime) -> str:
     """``moment`` as BigCommerce writes dates: 'Tue, 20 Nov 2012 00:00:00 +0000'."""
     aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     return format_datetime(aware.astimezone(UTC).replace(microsecond=0))
-
-
-def money(value: Any, field: str, *, required: bool = True) -> Decimal:
-    if value is None or value == "":
-        if required:
-            raise BadOrder(f"it has no {field}")
-        return Decimal("0")
-    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        raise BadOrder(f"its {field} {value!r} is not an amount")
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise BadOrder(f"its {field} '{value}' is not an amount") from None
-    if not amount.is_finite():
-        raise BadOrder(f"its {field} '{value}' is not an amount")
-    return amount
-
-
-def _text(value: Any) -> str:
-    return value.strip() if isinstance(value, str) else ""
 
 
 def _int(value: Any) -> int | None:

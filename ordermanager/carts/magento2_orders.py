@@ -17,16 +17,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from ordermanager.carts.fields import BadOrder, amount
 from ordermanager.carts.protocol import Address, RemoteLineItem, RemoteOrder, SkippedOrder
 
 MAGENTO_TIME = "%Y-%m-%d %H:%M:%S"
-
-
-class BadOrder(Exception):
-    """One field of one order cannot be read; the message is the skip reason."""
 
 
 def format_time(moment: datetime) -> str:
@@ -46,19 +43,8 @@ def parse_time(value: Any, field: str) -> datetime:
 
 
 def money(value: Any, field: str, *, required: bool = False) -> Decimal:
-    if value is None or value == "":
-        if required:
-            raise BadOrder(f"it has no {field}")
-        return Decimal("0")
-    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
-        raise BadOrder(f"its {field} {value!r} is not an amount")
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        raise BadOrder(f"its {field} '{value}' is not an amount") from None
-    if not amount.is_finite():
-        raise BadOrder(f"its {field} '{value}' is not an amount")
-    return amount
+    """Magento leaves many totals out when they are zero: optional unless said otherwise."""
+    return amount(value, field, required=required)
 
 
 def _text(value: Any) -> str:

@@ -19,9 +19,11 @@ PENDING and AUTHORIZED still wait for money.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from ordermanager.carts.fields import BadOrder, amount
+from ordermanager.carts.fields import text as _text
 from ordermanager.carts.protocol import Address, RemoteLineItem, RemoteOrder, SkippedOrder
 
 ORDER_GID = "gid://shopify/Order/"
@@ -74,10 +76,6 @@ LINE_ITEMS_QUERY = f"""query OrderLineItems($id: ID!, $first: Int!, $after: Stri
 }}"""
 
 
-class BadOrder(Exception):
-    """One field of one order cannot be read; the message is the skip reason."""
-
-
 def updated_since_query(since: datetime) -> str:
     """The search query for orders changed after ``since`` (sent unchanged on every page)."""
     moment = since.astimezone(UTC) if since.tzinfo else since.replace(tzinfo=UTC)
@@ -111,24 +109,7 @@ def parse_time(value: Any, field: str) -> datetime:
 def money(raw: Any, field: str, *, required: bool = True) -> Decimal:
     """``raw`` is a MoneyBag (``{"shopMoney": {"amount": "12.30", ...}}``)."""
     shop = raw.get("shopMoney") if isinstance(raw, dict) else None
-    amount = shop.get("amount") if isinstance(shop, dict) else None
-    if amount is None or amount == "":
-        if required:
-            raise BadOrder(f"it has no {field}")
-        return Decimal("0")
-    if isinstance(amount, bool) or not isinstance(amount, str | int | Decimal):
-        raise BadOrder(f"its {field} {amount!r} is not an amount")
-    try:
-        value = Decimal(str(amount))
-    except InvalidOperation:
-        raise BadOrder(f"its {field} '{amount}' is not an amount") from None
-    if not value.is_finite():
-        raise BadOrder(f"its {field} '{amount}' is not an amount")
-    return value
-
-
-def _text(value: Any) -> str:
-    return value.strip() if isinstance(value, str) else ""
+    return amount(shop.get("amount") if isinstance(shop, dict) else None, field, required=required)
 
 
 def address(raw: Any, email: str = "") -> Address:

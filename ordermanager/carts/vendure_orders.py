@@ -23,6 +23,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from ordermanager.carts.fields import BadOrder
+from ordermanager.carts.fields import text as _text
 from ordermanager.carts.protocol import Address, RemoteLineItem, RemoteOrder, SkippedOrder
 
 # The default OrderProcess states in which the payment has been settled.
@@ -52,10 +54,6 @@ ORDERS_QUERY = (
     "query OrderManagerOrders($options: OrderListOptions) {\n"
     "  orders(options: $options) { totalItems items {" + ORDER_FIELDS + "} }\n}"
 )
-
-
-class BadOrder(Exception):
-    """One field of one order cannot be read; the message is the skip reason."""
 
 
 def parse_time(value: Any, field: str) -> datetime:
@@ -88,10 +86,6 @@ def money(value: Any, field: str, *, required: bool = True) -> Decimal:
     if not amount.is_finite() or amount != amount.to_integral_value():
         raise BadOrder(f"its {field} {value!r} is not a whole number of minor units")
     return amount / MINOR_UNITS
-
-
-def _text(value: Any) -> str:
-    return value.strip() if isinstance(value, str) else ""
 
 
 def address(raw: Any, email: str = "") -> Address:

@@ -11,18 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from ordermanager.carts.fields import BadOrder
+from ordermanager.carts.fields import amount as money
+from ordermanager.carts.fields import text as _text
 from ordermanager.carts.protocol import Address, RemoteLineItem, RemoteOrder, SkippedOrder
 
 # Statuses in which WooCommerce has taken the payment (core: processing = paid, awaiting
 # fulfilment; completed = paid and fulfilled).
 PAID_STATUSES = frozenset({"processing", "completed"})
-
-
-class BadOrder(Exception):
-    """One field of one order cannot be read; the message is the skip reason."""
 
 
 def parse_gmt(value: Any, field: str) -> datetime:
@@ -35,26 +34,6 @@ def parse_gmt(value: Any, field: str) -> datetime:
         raise BadOrder(f"its {field} '{value}' is not a date") from None
     # Some proxies append "Z"; a naive value is GMT by the field's definition.
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
-def money(value: Any, field: str, *, required: bool = True) -> Decimal:
-    if value is None or value == "":
-        if required:
-            raise BadOrder(f"it has no {field}")
-        return Decimal("0")
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise BadOrder(f"its {field} {value!r} is not an amount")
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        raise BadOrder(f"its {field} '{value}' is not an amount") from None
-    if not amount.is_finite():
-        raise BadOrder(f"its {field} '{value}' is not an amount")
-    return amount
-
-
-def _text(value: Any) -> str:
-    return value.strip() if isinstance(value, str) else ""
 
 
 def address(raw: Any) -> Address:

@@ -472,7 +472,9 @@ def test_sender__mapped_label_goes_out_with_the_carts_own_mapping(store: FakeSho
         {"Packed": CartAction(ActionKind.COMMENT)}, ShopifyConnector.default_status_map
     )
     sender = ConnectorSender(
-        cart, DeliveryConfig(status_maps=lambda cart_id, **_: mapping), opener=lambda c: connect(store)
+        cart,
+        DeliveryConfig(status_maps=lambda cart_id, **_: mapping),
+        opener=lambda c: connect(store),
     )
     try:
         packed = sender.send(record(event="label_set_by_hand", label="Packed"))

@@ -623,7 +623,9 @@ def test_a_label_without_mapping_is_held_and_nothing_is_sent(store: FakeWooComme
         skipped = ConnectorSender(
             cart,
             DeliveryConfig(
-                status_maps=lambda cart_id, **_: StatusMap({"Gift wrap": CartAction(ActionKind.SKIP)})
+                status_maps=lambda cart_id, **_: StatusMap(
+                    {"Gift wrap": CartAction(ActionKind.SKIP)}
+                )
             ),
             opener=lambda c: connect(store),
         ).send(record(event="label_set_by_hand", label="Gift wrap"))
